@@ -1,0 +1,3 @@
+export * from './raw.ts';
+export * from './record.ts';
+export * from './batch.ts';
