@@ -29,5 +29,6 @@ export async function stopAll(components: readonly Lifecycle[]): Promise<void> {
       first ??= err;
     }
   }
-  if (first !== undefined) throw first;
+  if (first !== undefined)
+    throw first instanceof Error ? first : new Error('component failed to stop', { cause: first });
 }
