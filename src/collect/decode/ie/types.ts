@@ -5,6 +5,8 @@ export type IeDataType =
   | 'unsigned16'
   | 'unsigned32'
   | 'unsigned64'
+  /** Flag sets of draft-ietf-opsawg-ipfix-tcpo-v6eh (tcpOptionsFull, ...): up to 32 octets, reduced-size. */
+  | 'unsigned256'
   | 'signed8'
   | 'signed16'
   | 'signed32'
@@ -48,4 +50,6 @@ export interface IeDef {
   readonly units?: string;
   /** Whether RFC 5103 allows a reverse counterpart (enterprise 29305, same id, name `reverse…`). */
   readonly reversible?: boolean;
+  /** True when the registry marks the element deprecated; decoders still meet such elements. */
+  readonly deprecated?: boolean;
 }
