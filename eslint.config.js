@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'data/**', 'dist/**', 'coverage/**', 'dashboard/dist/**', '**/testdata/**'],
+    ignores: ['node_modules/**', 'data/**', 'dist/**', 'coverage/**', 'dashboard/dist/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
