@@ -5,7 +5,7 @@ import globals from 'globals';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'data/**', 'dist/**', 'coverage/**', 'dashboard/dist/**'],
+    ignores: ['node_modules/**', 'data/**', 'dist/**', 'coverage/**', 'dashboard/dist/**', '**/testdata/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
