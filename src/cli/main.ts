@@ -22,6 +22,12 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
     process.once('SIGTERM', onSignal);
   }
   const stderr = overrides.stderr ?? process.stderr;
+  if (!overrides.stdout) {
+    // A closed pipe (`acd decode x | head`) ends the command quietly, as Unix tools do.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+    });
+  }
   const ctx: CliContext = {
     stdout: overrides.stdout ?? process.stdout,
     stderr,

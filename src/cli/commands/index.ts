@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { registerCollect } from './collect.ts';
 import { registerConfig } from './config.ts';
+import { registerDecode } from './decode.ts';
+import { registerDemo } from './demo.ts';
 
 /** Registers every `acd` sub-command. Each lives in its own file in this folder. */
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerConfig(program, ctx);
+  registerDecode(program, ctx);
+  registerCollect(program, ctx);
+  registerDemo(program, ctx);
 }
