@@ -60,7 +60,50 @@ export type DecodeEvent =
       interval: number;
     }
   | { kind: 'exporter-silent'; exporter: string; observationDomainId: number; silentForMs: number }
-  | { kind: 'clock-offset'; exporter: string; observationDomainId: number; offsetMs: number };
+  | { kind: 'clock-offset'; exporter: string; observationDomainId: number; offsetMs: number }
+  /** sFlow: a sample sequence number (per agent, sub-agent, data source and sample kind) jumped ahead. */
+  | {
+      kind: 'sample-sequence-gap';
+      exporter: string;
+      observationDomainId: number;
+      sourceIdType: number;
+      sourceIdIndex: number;
+      sampleKind: 'flow' | 'counters';
+      expected: number;
+      received: number;
+      lost: number;
+    }
+  /** sFlow: a sample arrived with an older sequence number than expected (reordered or duplicated). */
+  | {
+      kind: 'sample-sequence-reorder';
+      exporter: string;
+      observationDomainId: number;
+      sourceIdType: number;
+      sourceIdIndex: number;
+      sampleKind: 'flow' | 'counters';
+      expected: number;
+      received: number;
+    }
+  /** sFlow: a data source restarted its sample numbering (a far step back); tracking starts over. */
+  | {
+      kind: 'sample-sequence-reset';
+      exporter: string;
+      observationDomainId: number;
+      sourceIdType: number;
+      sourceIdIndex: number;
+      sampleKind: 'flow' | 'counters';
+      expected: number;
+      received: number;
+    }
+  /** sFlow: the agent's drop counter of a flow sampler grew (samples lost for lack of resources). */
+  | {
+      kind: 'sampling-drops';
+      exporter: string;
+      observationDomainId: number;
+      sourceIdType: number;
+      sourceIdIndex: number;
+      drops: number;
+    };
 
 /** Where decoded records and events go. */
 export interface DecodeSink {
@@ -105,6 +148,35 @@ export interface DecoderSession {
   exportState(): DecoderState;
   /** Restores state saved by `exportState`; invalid input throws `DecoderStateError`. */
   importState(state: unknown): void;
+  /** Per exporter/observation-domain statistics (sequence accounting, clock offset, silence). */
+  exporters(): ExporterStats[];
+}
+
+/** Statistics of one exporter address + observation domain, as tracked by a decoder session. */
+export interface ExporterStats {
+  exporter: string;
+  observationDomainId: number;
+  /** Protocol of the last message seen. */
+  protocol: ExportFormat;
+  /** Reception time of the last message (epoch ms). */
+  lastSeen: number;
+  datagrams: number;
+  records: number;
+  /**
+   * Missing by sequence number, net of late arrivals: flows (v5), export packets (v9) or data
+   * records (IPFIX), each protocol's own unit.
+   */
+  lost: number;
+  /** Messages that arrived late, within the reorder window. */
+  reordered: number;
+  /** Exporter restarts detected (large backward sequence jump, or sysUptime going back). */
+  restarts: number;
+  /** Last measured receivedAt - export time (ms); null before the first message. */
+  clockOffsetMs: number | null;
+  /** True while a silence alarm is raised (cleared by the next message). */
+  silent: boolean;
+  /** Templates held for this exporter/domain. */
+  templates: number;
 }
 
 /** Persisted session state: JSON-serialisable, versioned. */
