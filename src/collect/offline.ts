@@ -10,6 +10,9 @@ import type { DecodeEvent, DecoderSession } from './decode/types.ts';
 import { newFileReadStats, readExportFile, type FileInputEvent, type FileReadStats } from './input/file.ts';
 import { sniff } from './input/sniff.ts';
 import { readTextRecords, sniffText, type TextEvent } from './input/text/index.ts';
+import { readDnstapFile } from './input/dnstap.ts';
+import { looksLikeDnstapStream } from './decode/dnstap/index.ts';
+import { newTrafficFileStats, readTrafficFile } from './meter/index.ts';
 
 /** How a capture is read: flow exports in it, or the traffic itself through the flow meter. */
 export type InputKind = 'auto' | 'export' | 'traffic';
@@ -83,13 +86,36 @@ export async function* readRecordsFromFiles(
     try {
       const head = await readHead(path);
       const s = sniff(head);
-      if (s.kind === 'pcap' || s.kind === 'pcapng' || s.kind === 'raw-export') {
-        if (inputKind === 'traffic') {
-          throw new UsageError(`${path}: traffic metering of captures is not available in this build`);
-        }
+      const capture = s.kind === 'pcap' || s.kind === 'pcapng';
+      if (capture && inputKind === 'traffic') {
+        summary.kind = 'traffic';
+        yield* readTraffic(path, opts, summary);
+      } else if (capture || s.kind === 'raw-export') {
+        if (inputKind === 'traffic')
+          throw new UsageError(`${path}: --input-kind traffic needs a pcap or pcapng capture`);
         summary.kind = s.kind;
         yield* readExports(path, opts, summary);
+        // A capture with no decodable export in it is traffic (unless exports were forced):
+        // nothing has been yielded from it, so it is read again through the flow meter.
+        if (capture && inputKind === 'auto' && summary.records === 0) {
+          summary.kind = 'traffic';
+          summary.datagrams = 0;
+          summary.skipped = 0;
+          delete summary.error;
+          yield* readTraffic(path, opts, summary);
+        }
+      } else if (looksLikeDnstapStream(head)) {
+        summary.kind = 'dnstap';
+        for await (const r of readDnstapFile(
+          path,
+          opts.onDecodeEvent ? { onDecodeEvent: opts.onDecodeEvent } : {},
+        )) {
+          summary.records++;
+          yield r;
+        }
       } else {
+        if (inputKind !== 'auto')
+          throw new UsageError(`${path}: --input-kind ${inputKind} needs a capture or export file`);
         const text = sniffText(head, head.length < HEAD_BYTES);
         if (text === undefined) {
           throw new InputError(
@@ -117,6 +143,21 @@ export async function* readRecordsFromFiles(
     opts.onFileDone?.(summary);
   }
   return summaries;
+}
+
+async function* readTraffic(
+  path: string,
+  opts: OfflineReadOptions,
+  summary: FileSummary,
+): AsyncGenerator<DecodedRecord, void, undefined> {
+  const stats = newTrafficFileStats();
+  for await (const r of readTrafficFile(path, { stats })) {
+    summary.records++;
+    yield r;
+  }
+  summary.datagrams = stats.packets;
+  summary.detail = 'flow meter';
+  if (stats.formatError) summary.error = `capture unreadable part-way: ${stats.formatError.message}`;
 }
 
 async function* readExports(

@@ -172,7 +172,7 @@ export async function* readExportFile(
           exporter: { address: 'file', port: 0 },
           transport: 'file',
           // Copy: a view would keep the whole read buffer alive while a decoder holds the message.
-          bytes: m.bytes.slice(),
+          bytes: new Uint8Array(m.bytes), // copy (Buffer#slice would be a view of the read chunk)
         }));
       };
       for await (const c of rest()) {
@@ -228,7 +228,7 @@ export async function* readExportFile(
               receivedAt: Math.floor(pkt.timestampMs),
               exporter: { address: p.srcAddress, port: p.srcPort },
               transport: 'pcap',
-              bytes: p.reassembled ? p.payload : p.payload.slice(),
+              bytes: p.reassembled ? p.payload : new Uint8Array(p.payload),
             });
           } else skip('not-export');
           continue;

@@ -304,7 +304,7 @@ export function createPacketDecoder(): PacketDecoder {
       if (oldest.value[0] === key) return 'fragment-dropped';
     }
     // Copy: the frame is a view into a large read buffer that must not be kept alive.
-    p.fragments.push({ offset, bytes: data.slice() });
+    p.fragments.push({ offset, bytes: new Uint8Array(data) }); // a copy: `data` may be a Buffer view of the whole read chunk
     p.bytes += data.length;
     pendingBytes += data.length;
     if (p.total === -1 || p.bytes !== p.total) return 'fragment-held';

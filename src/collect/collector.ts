@@ -1,0 +1,432 @@
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Clock } from '../common/clock.ts';
+import { loadConfig } from '../common/config.ts';
+import { LifecycleError } from '../common/errors.ts';
+import { startAll, stopAll, type Lifecycle } from '../common/lifecycle.ts';
+import type { Logger } from '../common/logging.ts';
+import type { Counter, MetricsRegistry } from '../common/metrics.ts';
+import { FlowBatch, type DecodedRecord, type RawDatagram } from '../common/schema/index.ts';
+import { CollectConfigSchema, type CollectConfig } from './config.ts';
+import { createDecoderSession } from './decode/session.ts';
+import type { BatchSink, DecodeEvent, DecoderSession, DecodeSink } from './decode/types.ts';
+import { createIpfixFramer } from './input/framing.ts';
+import { formatListenUrl, parseListenUrl, type ListenKind, type ListenSpec } from './input/listen-url.ts';
+import { DatagramQueue } from './input/queue.ts';
+import { createTcpListener, type TcpListener } from './input/tcp.ts';
+import { createUdpListener, type UdpListener } from './input/udp.ts';
+import { createCollectMetrics, LogLimiter, type CollectMetrics } from './metrics.ts';
+import type { RecordOutput } from './output/ndjson.ts';
+
+/**
+ * The live collector: listeners -> bounded queue -> decoder session -> output. Sockets only
+ * enqueue; the queue is drained in batches on the event loop; records go to an NDJSON writer, a
+ * callback, or (with neither) only into counters, in which case flows are decoded into the
+ * columnar hot-path batch and never become objects. Template state survives restarts through an
+ * atomically replaced state file.
+ */
+
+/** What the collector needs from its surroundings. */
+export interface CollectorDeps {
+  clock: Clock;
+  logger: Logger;
+  metrics: MetricsRegistry;
+}
+
+/**
+ * Collector settings: the `collect` configuration section (durations in ms), where `listen` may
+ * also hold already-parsed specs, plus where the records go.
+ */
+export interface CollectorConfig extends Omit<CollectConfig, 'listen'> {
+  listen: readonly (string | ListenSpec)[];
+  /** Receives every decoded record as NDJSON (or any `RecordOutput`); closed by `stop()`. */
+  output?: RecordOutput;
+  /** Called with every decoded record (after `output`). */
+  onRecord?: (r: DecodedRecord) => void;
+  /** Called with every decoder event (after counting). */
+  onEvent?: (e: DecodeEvent) => void;
+  /** Messages decoded per event-loop turn (default `DEFAULT_DRAIN_BATCH`). */
+  drainBatch?: number;
+}
+
+/**
+ * Messages decoded per event-loop turn: enough to amortise the turn, few enough (a few ms of
+ * work) that sockets are read again before their kernel buffers fill.
+ */
+export const DEFAULT_DRAIN_BATCH = 256;
+/** Housekeeping period: template expiry, pending timeouts, silence alarms, output flush. */
+export const TICK_INTERVAL_MS = 1000;
+/**
+ * Exporter addresses remembered for the `exporters` statistic. Spoofed UDP sources could
+ * otherwise grow the set without bound; beyond the limit the figure stops growing.
+ */
+export const MAX_TRACKED_EXPORTERS = 65_536;
+
+/** The `collect` defaults (schema defaults, durations in ms), for callers that set only a few keys. */
+export function defaultCollectConfig(): CollectConfig {
+  return loadConfig(CollectConfigSchema, { env: {} });
+}
+
+/** One bound listener. */
+export interface BoundAddress {
+  kind: ListenKind;
+  /** The URL as configured. */
+  configured: string;
+  /** The URL with the real address and port (port 0 resolved). */
+  url: string;
+  address: string;
+  port: number;
+}
+
+/** Counters of one collector, for status lines, summaries and tests. */
+export interface CollectorStats {
+  /** Messages received: UDP datagrams plus IPFIX messages framed off TCP (before any drop). */
+  datagrams: number;
+  /** Bytes received on all listeners. */
+  bytes: number;
+  /** Messages decoded. */
+  decoded: number;
+  /** Records decoded, all types. */
+  records: number;
+  flows: number;
+  options: number;
+  /** Messages dropped because the queue was full. */
+  dropped: number;
+  /** Records the exporters' sequence numbers say were lost upstream (or in the kernel). */
+  sequenceLost: number;
+  /** Distinct exporter addresses seen (capped at `MAX_TRACKED_EXPORTERS`). */
+  exporters: number;
+  queueDepth: number;
+  tcpConnections: number;
+  /** Decoder events by kind. */
+  events: Record<string, number>;
+}
+
+/** A running (or runnable) collector. */
+export interface Collector extends Lifecycle {
+  /** The bound listeners; after `start()`. */
+  addresses(): BoundAddress[];
+  stats(): CollectorStats;
+  /** The decoder session (for tests and for state inspection). */
+  readonly session: DecoderSession;
+  /** Saves the template state now (also done periodically and at stop). */
+  saveState(): Promise<void>;
+}
+
+type Listener = UdpListener | TcpListener;
+
+/** Creates a collector. Parses its configuration but does no I/O until `start()`. */
+export function createCollector(deps: CollectorDeps, config: CollectorConfig): Collector {
+  const { clock, logger } = deps;
+  const m: CollectMetrics = createCollectMetrics(deps.metrics);
+  const specs: ListenSpec[] = config.listen.map((l) => (typeof l === 'string' ? parseListenUrl(l) : l));
+  const session: DecoderSession = createDecoderSession(
+    { clock, metrics: deps.metrics },
+    {
+      templateTimeoutMs: config.templateTimeout,
+      pendingMaxSets: config.pendingMaxSets,
+      pendingMaxAgeMs: config.pendingMaxAge,
+      silenceAlarmMs: config.silenceAlarm,
+      samplingOverrides: config.samplingOverrides,
+    },
+  );
+  const output = config.output;
+  const onRecord = config.onRecord;
+  const onEvent = config.onEvent;
+  /** Without an output or a callback no record object is needed: decode to the columnar batch. */
+  const hotPath = output === undefined && onRecord === undefined;
+
+  const exporters = new Set<string>();
+  const recordCounters = new Map<string, Counter>();
+  const eventCounters = new Map<string, Counter>();
+  const eventCounts: Record<string, number> = {};
+  const warnLimit = new LogLimiter(() => clock.monotonic());
+  let records = 0;
+  let flows = 0;
+  let options = 0;
+  let sequenceLost = 0;
+  let decoded = 0;
+
+  function countRecord(type: string, n: number): void {
+    let c = recordCounters.get(type);
+    if (!c) {
+      c = m.records.labels({ type });
+      recordCounters.set(type, c);
+    }
+    c.inc(n);
+    records += n;
+    if (type === 'flow') flows += n;
+    else if (type === 'options') options += n;
+  }
+
+  const sink: DecodeSink = {
+    record(r: DecodedRecord): void {
+      countRecord(r.recordType, 1);
+      if (output) {
+        output.write(r);
+      }
+      onRecord?.(r);
+    },
+    event(e: DecodeEvent): void {
+      let c = eventCounters.get(e.kind);
+      if (!c) {
+        c = m.events.labels({ kind: e.kind });
+        eventCounters.set(e.kind, c);
+      }
+      c.inc();
+      eventCounts[e.kind] = (eventCounts[e.kind] ?? 0) + 1;
+      switch (e.kind) {
+        case 'sequence-gap':
+          sequenceLost += e.lost;
+          m.sequenceLost.inc(e.lost);
+          break;
+        case 'malformed':
+        case 'unsupported-version':
+        case 'exporter-silent':
+        case 'pending-dropped':
+          if (warnLimit.allow())
+            logger.warn({ ...e, suppressed: warnLimit.takeSuppressed() }, `decoder: ${e.kind}`);
+          break;
+        case 'exporter-restart':
+          logger.info(
+            { exporter: e.exporter, observationDomainId: e.observationDomainId },
+            'exporter restarted',
+          );
+          break;
+        default:
+          logger.debug(e, `decoder: ${e.kind}`);
+      }
+      onEvent?.(e);
+    },
+  };
+
+  const batch = new FlowBatch();
+  const batchSink: BatchSink = {
+    batch,
+    flush(): void {
+      countRecord('flow', batch.length);
+      batch.clear();
+    },
+  };
+
+  function handle(d: RawDatagram): void {
+    decoded++;
+    if (exporters.size < MAX_TRACKED_EXPORTERS) exporters.add(d.exporter.address);
+    if (hotPath) {
+      session.decodeToBatch(d, batchSink, sink);
+      if (batch.length > 0) batchSink.flush();
+    } else {
+      session.decode(d, sink);
+    }
+  }
+
+  const queue = new DatagramQueue(
+    m,
+    { capacity: config.queueCapacity, batchSize: config.drainBatch ?? DEFAULT_DRAIN_BATCH },
+    handle,
+    (err) => {
+      if (warnLimit.allow()) logger.error({ err }, 'record handler failed');
+    },
+  );
+  if (output) {
+    let waitingForDrain = false;
+    queue.holdWhile(() => {
+      if (!output.backpressured) return true;
+      m.outputBackpressure.inc();
+      if (!waitingForDrain) {
+        waitingForDrain = true;
+        output.onDrain(() => {
+          waitingForDrain = false;
+          queue.resume();
+        });
+      }
+      return false;
+    });
+  }
+
+  const listeners: { spec: ListenSpec; listener: Listener }[] = specs.map((spec) => {
+    switch (spec.kind) {
+      case 'udp':
+        return {
+          spec,
+          listener: createUdpListener({ clock, logger, metrics: m }, spec, (d) => queue.push(d), {
+            recvBufferSize: config.recvBufferBytes,
+          }),
+        };
+      case 'tcp':
+        return {
+          spec,
+          listener: createTcpListener({ clock, logger, metrics: m }, spec, queue, {
+            maxConnections: config.tcpMaxConnections,
+            idleTimeoutMs: config.tcpIdleTimeout,
+            createFramer: () => createIpfixFramer(),
+          }),
+        };
+      default: {
+        const never: never = spec;
+        throw new LifecycleError(`unsupported listener ${String(never)}`);
+      }
+    }
+  });
+
+  const stateFile = config.stateFile === '' ? undefined : config.stateFile;
+  let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  let tickTimer: NodeJS.Timeout | undefined;
+  let saveTimer: NodeJS.Timeout | undefined;
+  let saving: Promise<void> | undefined;
+  let outputFailed = false;
+
+  async function loadState(file: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        logger.info({ stateFile: file }, 'no template state yet');
+        return;
+      }
+      m.stateErrors.inc();
+      logger.warn(
+        { stateFile: file, err: (err as Error).message },
+        'cannot read template state; starting empty',
+      );
+      return;
+    }
+    try {
+      session.importState(JSON.parse(text) as unknown);
+      logger.info({ stateFile: file }, 'template state loaded');
+    } catch (err) {
+      // A damaged state file must not stop collection: data simply waits for the next template.
+      m.stateErrors.inc();
+      logger.warn({ stateFile: file, err: (err as Error).message }, 'invalid template state; starting empty');
+    }
+  }
+
+  /** Writes the state to a temporary file (mode 0600), syncs it, then renames it over the old one. */
+  async function writeState(file: string): Promise<void> {
+    const text = JSON.stringify(session.exportState());
+    const tmp = `${file}.${process.pid}.tmp`;
+    await mkdir(dirname(file), { recursive: true });
+    await rm(tmp, { force: true });
+    const fh = await open(tmp, 'wx', 0o600);
+    try {
+      await fh.writeFile(text, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+    m.stateSaved.inc();
+  }
+
+  async function saveState(): Promise<void> {
+    if (!stateFile) return;
+    if (saving) return saving;
+    saving = writeState(stateFile)
+      .catch((err: unknown) => {
+        m.stateErrors.inc();
+        logger.warn({ stateFile, err: (err as Error).message }, 'cannot save template state');
+      })
+      .finally(() => {
+        saving = undefined;
+      });
+    return saving;
+  }
+
+  function tick(): void {
+    session.tick(clock.now(), sink);
+    if (output && !outputFailed) {
+      output.flush().catch((err: unknown) => {
+        outputFailed = true;
+        logger.error({ err: (err as Error).message }, 'output failed; records are no longer written');
+      });
+    }
+  }
+
+  function boundAddresses(): BoundAddress[] {
+    return listeners.map(({ spec, listener }) => {
+      const a = listener.address();
+      return {
+        kind: spec.kind,
+        configured: spec.url,
+        url: formatListenUrl(spec.kind, a.address, a.port),
+        address: a.address,
+        port: a.port,
+      };
+    });
+  }
+
+  return {
+    session,
+
+    async start(): Promise<void> {
+      if (state !== 'new') throw new LifecycleError('collector already started');
+      state = 'running';
+      if (stateFile) await loadState(stateFile);
+      try {
+        await startAll(listeners.map((l) => l.listener));
+      } catch (err) {
+        state = 'stopped';
+        throw err;
+      }
+      tickTimer = setInterval(tick, TICK_INTERVAL_MS);
+      if (stateFile) saveTimer = setInterval(() => void saveState(), config.stateSaveInterval);
+      logger.info({ listen: boundAddresses().map((a) => a.url) }, 'collecting');
+    },
+
+    async stop(): Promise<void> {
+      if (state !== 'running') return;
+      state = 'stopping';
+      clearInterval(tickTimer);
+      clearInterval(saveTimer);
+      let failure: Error | undefined;
+      const asError = (err: unknown): Error => (err instanceof Error ? err : new LifecycleError(String(err)));
+      try {
+        await stopAll(listeners.map((l) => l.listener));
+      } catch (err) {
+        failure = asError(err);
+      }
+      // Everything already received is decoded and written before the output closes.
+      queue.drainAll();
+      queue.close();
+      if (output) {
+        try {
+          await output.close();
+        } catch (err) {
+          failure ??= asError(err);
+        }
+      }
+      if (saving) await saving;
+      await saveState();
+      state = 'stopped';
+      if (failure !== undefined) throw failure;
+    },
+
+    addresses(): BoundAddress[] {
+      if (state === 'new') throw new LifecycleError('collector is not started');
+      return boundAddresses();
+    },
+
+    stats(): CollectorStats {
+      return {
+        datagrams: m.udpDatagrams.value + m.tcpMessages.value,
+        bytes: m.udpBytes.value + m.tcpBytes.value,
+        decoded,
+        records,
+        flows,
+        options,
+        dropped: m.queueDropped.value,
+        sequenceLost,
+        exporters: exporters.size,
+        queueDepth: queue.depth,
+        tcpConnections: listeners.reduce(
+          (n, l) => n + (l.spec.kind === 'tcp' ? (l.listener as TcpListener).connections() : 0),
+          0,
+        ),
+        events: { ...eventCounts },
+      };
+    },
+
+    saveState,
+  };
+}
