@@ -9,7 +9,7 @@ import { InputError, UsageError } from '../common/errors.ts';
 import type { DecodeEvent, DecoderSession } from './decode/types.ts';
 import { newFileReadStats, readExportFile, type FileInputEvent, type FileReadStats } from './input/file.ts';
 import { sniff } from './input/sniff.ts';
-import { readTextRecords, sniffText, type TextEvent } from './input/text/index.ts';
+import { readTextRecords, sniffText, type TextEvent, type TextImportStats } from './input/text/index.ts';
 import { readDnstapFile } from './input/dnstap.ts';
 import { looksLikeDnstapStream } from './decode/dnstap/index.ts';
 import { newTrafficFileStats, readTrafficFile } from './meter/index.ts';
@@ -25,9 +25,10 @@ export interface FileSummary {
   path: string;
   kind: FileKind | undefined;
   detail: string;
+  /** Units read: export messages, captured packets (traffic), or dnstap frames. */
   datagrams: number;
   records: number;
-  /** Packets or lines skipped (not exports, malformed text lines). */
+  /** Packets or lines skipped (not exports, malformed text lines, malformed dnstap frames). */
   skipped: number;
   error?: string;
 }
@@ -106,13 +107,16 @@ export async function* readRecordsFromFiles(
         }
       } else if (looksLikeDnstapStream(head)) {
         summary.kind = 'dnstap';
-        for await (const r of readDnstapFile(
-          path,
-          opts.onDecodeEvent ? { onDecodeEvent: opts.onDecodeEvent } : {},
-        )) {
+        const counters = { bytes: 0, frames: 0, events: 0, malformed: 0 };
+        for await (const r of readDnstapFile(path, {
+          counters,
+          ...(opts.onDecodeEvent ? { onDecodeEvent: opts.onDecodeEvent } : {}),
+        })) {
           summary.records++;
           yield r;
         }
+        summary.datagrams = counters.frames;
+        summary.skipped = counters.malformed;
       } else {
         if (inputKind !== 'auto')
           throw new UsageError(`${path}: --input-kind ${inputKind} needs a capture or export file`);
@@ -125,7 +129,9 @@ export async function* readRecordsFromFiles(
         }
         summary.kind = 'text';
         summary.detail = text;
+        const textStats: TextImportStats = { lines: 0, records: 0, malformed: 0, skipped: 0 };
         for await (const r of readTextRecords(path, text, {
+          stats: textStats,
           onEvent: (e: TextEvent) => {
             if (e.kind === 'malformed-line') summary.skipped++;
             opts.onInputEvent?.(e);
@@ -134,6 +140,7 @@ export async function* readRecordsFromFiles(
           summary.records++;
           yield r;
         }
+        summary.datagrams = textStats.lines;
       }
     } catch (err) {
       if (err instanceof UsageError || opts.continueOnError === false) throw err;

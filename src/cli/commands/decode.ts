@@ -110,7 +110,9 @@ Examples:
       await writer.flush();
       for (const s of done) {
         const what =
-          s.error !== undefined ? `error: ${s.error}` : `${s.records} records from ${s.datagrams} messages`;
+          s.error !== undefined
+            ? `error: ${s.error}`
+            : `${s.records} records from ${s.datagrams} ${s.kind === 'traffic' ? 'packets' : s.kind === 'dnstap' ? 'frames' : s.kind === 'text' ? 'lines' : 'messages'}`;
         ctx.stderr.write(
           `acd decode: ${s.path}: ${s.kind ?? 'unknown'}${s.detail ? ` (${s.detail})` : ''}: ${what}${s.skipped ? `, ${s.skipped} skipped` : ''}\n`,
         );
