@@ -23,15 +23,22 @@ function flags(v: FieldValue | undefined): string {
 
 function endpoint(addr: FieldValue | undefined, port: FieldValue | undefined): string {
   if (addr === undefined) return '-';
-  const a = String(addr as string | number);
+  const a = typeof addr === 'string' || typeof addr === 'number' ? String(addr) : JSON.stringify(addr);
   const withBrackets = a.includes(':') && port !== undefined ? `[${a}]` : a;
-  return port === undefined ? a : `${withBrackets}:${String(port as number)}`;
+  return port === undefined ? a : `${withBrackets}:${typeof port === 'number' ? port : JSON.stringify(port)}`;
 }
 
 function time(v: FieldValue | undefined): string {
   return typeof v === 'number'
     ? new Date(v).toISOString().replace('T', ' ').replace('Z', '')
     : '-'.padEnd(23);
+}
+
+function text(v: FieldValue | undefined, absent: string): string {
+  if (v === undefined) return absent;
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+    ? String(v)
+    : JSON.stringify(v);
 }
 
 function num(v: FieldValue | undefined): string {
@@ -80,7 +87,7 @@ export function formatTableRow(r: DecodedRecord): string {
     case 'options':
       return `options  ${exporter} domain=${r.observation.observationDomainId} template=${r.observation.templateId} scope: ${compact(r.scope)} values: ${compact(f)}`;
     case 'dns':
-      return `dns      ${time(f.eventTime)} ${String(f.dnsQueryName ?? '-')} ${String(f.dnsQueryTypeName ?? f.dnsQueryType ?? '-')} ${String(f.dnsResponseCodeName ?? '')}`;
+      return `dns      ${time(f.eventTime)} ${text(f.dnsQueryName, '-')} ${text(f.dnsQueryTypeName ?? f.dnsQueryType, '-')} ${text(f.dnsResponseCodeName, '')} ${endpoint(f.sourceIPv4Address ?? f.sourceIPv6Address, f.sourceTransportPort)} -> ${endpoint(f.destinationIPv4Address ?? f.destinationIPv6Address, f.destinationTransportPort)}`;
     case 'counters':
       return `counters ${exporter} ${compact(f)}`;
   }
