@@ -1,3 +1,5 @@
 export * from './raw.ts';
 export * from './record.ts';
 export * from './batch.ts';
+export * from './legal.ts';
+export * from './selected.ts';

@@ -6,25 +6,9 @@
 import type { Fields } from '../../common/schema/index.ts';
 import type { CountryModel, Rng } from '../country/index.ts';
 
-/** The legal channels of DESIGN section 5 (REQUIREMENTS R-FEED-1). */
-export type LegalChannel =
-  | 'transit-foreign-to-foreign'
-  | 'agreement-foreign-to-domestic'
-  | 'operator-telemetry'
-  | 'specified-foreign-to-domestic'
-  | 'specified-domestic-to-foreign';
+import type { DetectorName, LegalChannel } from '../../common/schema/index.ts';
 
-/** Detector names of DESIGN section 6 (used in ground truth, evidence and docs). */
-export type DetectorName =
-  | 'scan'
-  | 'beacon'
-  | 'ddos'
-  | 'brute-force'
-  | 'dga'
-  | 'dns-tunnel'
-  | 'exfiltration'
-  | 'long-connection'
-  | 'indicator';
+export type { DetectorName, LegalChannel };
 
 /** One generated observation, before any encoding. */
 export interface GeneratedRecord {
