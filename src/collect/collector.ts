@@ -6,10 +6,11 @@ import { LifecycleError } from '../common/errors.ts';
 import { startAll, stopAll, type Lifecycle } from '../common/lifecycle.ts';
 import type { Logger } from '../common/logging.ts';
 import type { Counter, MetricsRegistry } from '../common/metrics.ts';
-import { FlowBatch, type DecodedRecord, type RawDatagram } from '../common/schema/index.ts';
+import { FlowBatch, type DecodedRecord, type DnsEvent, type RawDatagram } from '../common/schema/index.ts';
 import { CollectConfigSchema, type CollectConfig } from './config.ts';
 import { createDecoderSession } from './decode/session.ts';
 import type { BatchSink, DecodeEvent, DecoderSession, DecodeSink } from './decode/types.ts';
+import { createDnstapListener, type DnstapCounters, type DnstapListener } from './input/dnstap.ts';
 import { createIpfixFramer } from './input/framing.ts';
 import { formatListenUrl, parseListenUrl, type ListenKind, type ListenSpec } from './input/listen-url.ts';
 import { DatagramQueue } from './input/queue.ts';
@@ -24,6 +25,12 @@ import type { RecordOutput } from './output/ndjson.ts';
  * callback, or (with neither) only into counters, in which case flows are decoded into the
  * columnar hot-path batch and never become objects. Template state survives restarts through an
  * atomically replaced state file.
+ *
+ * sFlow (`sflow://`) uses the same UDP listener and queue; the session tells it apart by content.
+ * dnstap listeners (`dnstap+unix:`, `dnstap+tcp://`) do not go through the queue: each connection
+ * is a Frame Streams stream with its own handshake, which the dnstap input decodes frame by frame
+ * into `DnsEvent`s (TCP flow control holds the resolver back while we are busy); those events go
+ * to the same output, callback and counters as decoded records.
  */
 
 /** What the collector needs from its surroundings. */
@@ -62,6 +69,12 @@ export const TICK_INTERVAL_MS = 1000;
  */
 export const MAX_TRACKED_EXPORTERS = 65_536;
 
+/**
+ * Event-loop turns `stop()` waits for destroyed dnstap connections to report their close (they
+ * take one or two); bounded so a misbehaving socket cannot hold the stop up.
+ */
+const MAX_CLOSE_TURNS = 20;
+
 /** The `collect` defaults (schema defaults, durations in ms), for callers that set only a few keys. */
 export function defaultCollectConfig(): CollectConfig {
   return loadConfig(CollectConfigSchema, { env: {} });
@@ -86,10 +99,12 @@ export interface CollectorStats {
   bytes: number;
   /** Messages decoded. */
   decoded: number;
-  /** Records decoded, all types. */
+  /** Records decoded, all types (DNS events included). */
   records: number;
   flows: number;
   options: number;
+  /** DNS events received from dnstap listeners (also counted in `records`). */
+  dns: number;
   /** Messages dropped because the queue was full. */
   dropped: number;
   /** Records the exporters' sequence numbers say were lost upstream (or in the kernel). */
@@ -98,6 +113,10 @@ export interface CollectorStats {
   exporters: number;
   queueDepth: number;
   tcpConnections: number;
+  /** Open dnstap sender connections. */
+  dnstapConnections: number;
+  /** dnstap data frames received. */
+  dnstapFrames: number;
   /** Decoder events by kind. */
   events: Record<string, number>;
 }
@@ -113,7 +132,14 @@ export interface Collector extends Lifecycle {
   saveState(): Promise<void>;
 }
 
-type Listener = UdpListener | TcpListener;
+type Listener = UdpListener | TcpListener | DnstapListener;
+
+/** One configured listener and, for dnstap, the counter values already copied into the metrics. */
+interface ListenerEntry {
+  spec: ListenSpec;
+  listener: Listener;
+  dnstap?: { listener: DnstapListener; synced: DnstapCounters };
+}
 
 /** Creates a collector. Parses its configuration but does no I/O until `start()`. */
 export function createCollector(deps: CollectorDeps, config: CollectorConfig): Collector {
@@ -144,6 +170,7 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
   let records = 0;
   let flows = 0;
   let options = 0;
+  let dns = 0;
   let sequenceLost = 0;
   let decoded = 0;
 
@@ -157,6 +184,7 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
     records += n;
     if (type === 'flow') flows += n;
     else if (type === 'options') options += n;
+    else if (type === 'dns') dns += n;
   }
 
   const sink: DecodeSink = {
@@ -244,14 +272,39 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
     });
   }
 
-  const listeners: { spec: ListenSpec; listener: Listener }[] = specs.map((spec) => {
+  /**
+   * A DNS event from a dnstap listener: counted and written like a decoded record. It is handled
+   * in the socket's data callback, as the dnstap input delivers it; the writer buffers, and the
+   * resolver's TCP stream is what slows down if we fall behind.
+   */
+  function dnsEvent(e: DnsEvent): void {
+    if (exporters.size < MAX_TRACKED_EXPORTERS) exporters.add(e.observation.exporter);
+    sink.record(e);
+  }
+
+  function dnstapEntry(spec: ListenSpec & { kind: 'dnstap+unix' | 'dnstap+tcp' }): ListenerEntry {
+    const listener = createDnstapListener(
+      spec.kind === 'dnstap+unix'
+        ? { kind: 'unix', path: spec.path }
+        : { kind: 'tcp', host: spec.host, port: spec.port },
+      { logger, onEvent: dnsEvent, onDecodeEvent: (e) => sink.event?.(e) },
+    );
+    return { spec, listener, dnstap: { listener, synced: { ...listener.counters } } };
+  }
+
+  const listeners: ListenerEntry[] = specs.map((spec): ListenerEntry => {
     switch (spec.kind) {
       case 'udp':
+      case 'sflow':
         return {
           spec,
-          listener: createUdpListener({ clock, logger, metrics: m }, spec, (d) => queue.push(d), {
-            recvBufferSize: config.recvBufferBytes,
-          }),
+          // sFlow datagrams take the same path as NetFlow/IPFIX: the session dispatches by content.
+          listener: createUdpListener(
+            { clock, logger, metrics: m },
+            spec.kind === 'sflow' ? { ...spec, kind: 'udp' } : spec,
+            (d) => queue.push(d),
+            { recvBufferSize: config.recvBufferBytes },
+          ),
         };
       case 'tcp':
         return {
@@ -262,12 +315,41 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
             createFramer: () => createIpfixFramer(),
           }),
         };
+      case 'dnstap+unix':
+      case 'dnstap+tcp':
+        return dnstapEntry(spec);
       default: {
         const never: never = spec;
         throw new LifecycleError(`unsupported listener ${String(never)}`);
       }
     }
   });
+
+  const dnstapEntries = listeners.flatMap((l) => (l.dnstap ? [l.dnstap] : []));
+
+  /**
+   * Copies what the dnstap listeners counted since the last call into the registry's counters
+   * (the listeners keep plain counters of their own); done on every tick, on `stats()` and at stop.
+   */
+  function syncDnstapMetrics(): void {
+    let open = 0;
+    for (const d of dnstapEntries) {
+      const c = d.listener.counters;
+      const s = d.synced;
+      m.dnstapAccepted.inc(c.connectionsAccepted - s.connectionsAccepted);
+      m.dnstapRejected.inc(c.connectionsRejected - s.connectionsRejected);
+      m.dnstapClosed.inc(c.connectionsClosed - s.connectionsClosed);
+      m.dnstapCorrupt.inc(c.connectionsCorrupt - s.connectionsCorrupt);
+      m.dnstapTimedOut.inc(c.connectionsTimedOut - s.connectionsTimedOut);
+      m.dnstapBytes.inc(c.bytes - s.bytes);
+      m.dnstapFrames.inc(c.frames - s.frames);
+      m.dnstapEvents.inc(c.events - s.events);
+      m.dnstapMalformed.inc(c.malformed - s.malformed);
+      Object.assign(s, c);
+      open += d.listener.connections;
+    }
+    m.dnstapConnections.set(open);
+  }
 
   const stateFile = config.stateFile === '' ? undefined : config.stateFile;
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -335,6 +417,7 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
 
   function tick(): void {
     session.tick(clock.now(), sink);
+    syncDnstapMetrics();
     if (output && !outputFailed) {
       output.flush().catch((err: unknown) => {
         outputFailed = true;
@@ -344,8 +427,13 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
   }
 
   function boundAddresses(): BoundAddress[] {
-    return listeners.map(({ spec, listener }) => {
-      const a = listener.address();
+    return listeners.map(({ spec, listener, dnstap }) => {
+      // A dnstap listener reports a socket path or `host:port`; the others an address object.
+      const a = dnstap
+        ? spec.kind === 'dnstap+unix'
+          ? { address: spec.path, port: 0 }
+          : { address: bareHost(dnstap.listener.address()), port: dnstap.listener.port() }
+        : (listener as UdpListener | TcpListener).address();
       return {
         kind: spec.kind,
         configured: spec.url,
@@ -389,6 +477,15 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
       // Everything already received is decoded and written before the output closes.
       queue.drainAll();
       queue.close();
+      // Destroyed dnstap connections report their 'close' an event-loop turn or two after the
+      // server has closed; wait (boundedly) so the final counters include them.
+      for (
+        let turn = 0;
+        turn < MAX_CLOSE_TURNS && dnstapEntries.some((d) => d.listener.connections > 0);
+        turn++
+      )
+        await new Promise<void>((r) => setTimeout(r, 0));
+      syncDnstapMetrics();
       if (output) {
         try {
           await output.close();
@@ -408,13 +505,15 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
     },
 
     stats(): CollectorStats {
+      syncDnstapMetrics();
       return {
         datagrams: m.udpDatagrams.value + m.tcpMessages.value,
-        bytes: m.udpBytes.value + m.tcpBytes.value,
+        bytes: m.udpBytes.value + m.tcpBytes.value + m.dnstapBytes.value,
         decoded,
         records,
         flows,
         options,
+        dns,
         dropped: m.queueDropped.value,
         sequenceLost,
         exporters: exporters.size,
@@ -423,10 +522,19 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
           (n, l) => n + (l.spec.kind === 'tcp' ? (l.listener as TcpListener).connections() : 0),
           0,
         ),
+        dnstapConnections: m.dnstapConnections.get(),
+        dnstapFrames: m.dnstapFrames.value,
         events: { ...eventCounts },
       };
     },
 
     saveState,
   };
+}
+
+/** `host:port` or `[v6]:port` as the dnstap listener reports it -> the bare host. */
+function bareHost(hostPort: string): string {
+  const colon = hostPort.lastIndexOf(':');
+  const host = colon < 0 ? hostPort : hostPort.slice(0, colon);
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

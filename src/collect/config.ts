@@ -4,16 +4,18 @@ import { Duration, Section } from '../common/config.ts';
 /** The `collect` section: listeners, queueing and decoder-session settings. */
 export const CollectConfigSchema = Section(
   {
-    listen: Type.Array(Type.String({ pattern: '^(udp|tcp)://' }), {
+    listen: Type.Array(Type.String({ pattern: '^((udp|tcp|sflow|dnstap\\+tcp)://|dnstap\\+unix:)' }), {
       default: [],
       maxItems: 64,
-      description: 'Listener URLs: udp://HOST:PORT for NetFlow/IPFIX over UDP, tcp://HOST:PORT for IPFIX over TCP.',
+      description:
+        'Listener URLs: udp://HOST:PORT for NetFlow/IPFIX over UDP, tcp://HOST:PORT for IPFIX over TCP, sflow://HOST:PORT for sFlow v5 over UDP, dnstap+unix:PATH and dnstap+tcp://HOST:PORT for dnstap (Frame Streams, bidirectional).',
     }),
     queueCapacity: Type.Integer({
       minimum: 64,
       maximum: 4_000_000,
       default: 65_536,
-      description: 'Datagrams held between the sockets and the decoder; when full, UDP datagrams are dropped and counted.',
+      description:
+        'Datagrams held between the sockets and the decoder; when full, UDP datagrams are dropped and counted.',
     }),
     recvBufferBytes: Type.Integer({
       minimum: 65_536,
@@ -35,14 +37,16 @@ export const CollectConfigSchema = Section(
     }),
     templateTimeout: Duration({
       default: '30m',
-      description: 'Templates not refreshed for this long are forgotten (RFC 7011 leaves the lifetime to the collector).',
+      description:
+        'Templates not refreshed for this long are forgotten (RFC 7011 leaves the lifetime to the collector).',
       minimumMs: 1000,
     }),
     pendingMaxSets: Type.Integer({
       minimum: 0,
       maximum: 1_000_000,
       default: 4096,
-      description: 'Data sets held while their template is unknown, decoded when it arrives (oldest dropped first).',
+      description:
+        'Data sets held while their template is unknown, decoded when it arrives (oldest dropped first).',
     }),
     pendingMaxAge: Duration({
       default: '5m',
@@ -61,9 +65,13 @@ export const CollectConfigSchema = Section(
       default: '',
       description: 'File where template and sampling state persist across restarts (empty: not persisted).',
     }),
-    stateSaveInterval: Duration({ default: '30s', description: 'How often the template state is saved.', minimumMs: 1000 }),
+    stateSaveInterval: Duration({
+      default: '30s',
+      description: 'How often the template state is saved.',
+      minimumMs: 1000,
+    }),
   },
-  'Flow-export collection (NetFlow v5/v9, IPFIX).',
+  'Flow-export and DNS collection (NetFlow v5/v9, IPFIX, sFlow v5, dnstap).',
 );
 
 /** The loaded `collect` section (durations in milliseconds). */

@@ -38,7 +38,27 @@ export interface CollectMetrics {
   readonly queueDrained: Counter;
   /** Messages waiting in the queue. */
   readonly queueDepth: Gauge;
-  /** Records decoded, labelled by `type` (flow, options, ...). */
+  /** dnstap sender connections accepted. */
+  readonly dnstapAccepted: Counter;
+  /** dnstap connections refused because the listener's connection limit was reached. */
+  readonly dnstapRejected: Counter;
+  /** dnstap connections closed for any reason. */
+  readonly dnstapClosed: Counter;
+  /** dnstap connections closed because the stream broke Frame Streams. */
+  readonly dnstapCorrupt: Counter;
+  /** dnstap connections closed for not completing the handshake in time (or idle). */
+  readonly dnstapTimedOut: Counter;
+  /** Bytes read from dnstap connections. */
+  readonly dnstapBytes: Counter;
+  /** dnstap data frames read. */
+  readonly dnstapFrames: Counter;
+  /** DNS events decoded from dnstap frames. */
+  readonly dnstapEvents: Counter;
+  /** dnstap frames that were not usable, plus DNS messages in them that could not be read fully. */
+  readonly dnstapMalformed: Counter;
+  /** Open dnstap sender connections. */
+  readonly dnstapConnections: Gauge;
+  /** Records decoded, labelled by `type` (flow, options, counters, dns, ...). */
   readonly records: Counter;
   /** Decoder events, labelled by `kind` (sequence-gap, template-missing, ...). */
   readonly events: Counter;
@@ -72,6 +92,28 @@ export function createCollectMetrics(m: MetricsRegistry): CollectMetrics {
     queueDropped: m.counter('collect_queue_dropped', 'messages dropped because the decode queue was full'),
     queueDrained: m.counter('collect_queue_drained', 'messages taken off the decode queue'),
     queueDepth: m.gauge('collect_queue_depth', 'messages waiting in the decode queue'),
+    dnstapAccepted: m.counter('collect_dnstap_connections_accepted', 'dnstap connections accepted'),
+    dnstapRejected: m.counter(
+      'collect_dnstap_connections_rejected',
+      'dnstap connections refused at the limit',
+    ),
+    dnstapClosed: m.counter('collect_dnstap_connections_closed', 'dnstap connections closed'),
+    dnstapCorrupt: m.counter(
+      'collect_dnstap_connections_corrupt',
+      'dnstap connections closed on a stream that broke Frame Streams',
+    ),
+    dnstapTimedOut: m.counter(
+      'collect_dnstap_connections_timed_out',
+      'dnstap connections closed for an unfinished handshake or idleness',
+    ),
+    dnstapBytes: m.counter('collect_dnstap_bytes', 'bytes read from dnstap connections'),
+    dnstapFrames: m.counter('collect_dnstap_frames', 'dnstap data frames read'),
+    dnstapEvents: m.counter('collect_dnstap_events', 'DNS events decoded from dnstap frames'),
+    dnstapMalformed: m.counter(
+      'collect_dnstap_malformed',
+      'dnstap frames or DNS messages that could not be read',
+    ),
+    dnstapConnections: m.gauge('collect_dnstap_connections', 'open dnstap connections'),
     records: m.counter('collect_records', 'records decoded by type'),
     events: m.counter('collect_decode_events', 'decoder events by kind'),
     sequenceLost: m.counter('collect_sequence_lost', 'records lost upstream according to sequence numbers'),

@@ -41,22 +41,31 @@ function boundedInt(flag: string, key: 'queueCapacity' | 'recvBufferBytes'): (v:
   };
 }
 
-/** The one-line status: rates since the last update, totals, and what went missing. */
+/**
+ * The one-line status: rates since the last update, totals, and what went missing. DNS events
+ * (from dnstap) count as records; their own total is shown once there are any, or while a
+ * resolver is connected.
+ */
 export function statusText(s: CollectorStats, rates: { records: number; datagrams: number }): string {
+  const dns =
+    s.dns > 0 || s.dnstapConnections > 0
+      ? ` (${humanCount(s.dns)} dns, ${s.dnstapConnections} dnstap sender${s.dnstapConnections === 1 ? '' : 's'})`
+      : '';
   return (
     `${humanCount(rates.records)} records/s, ${humanCount(rates.datagrams)} datagrams/s, ` +
-    `${humanCount(s.records)} records, ${humanCount(s.dropped)} dropped, ` +
+    `${humanCount(s.records)} records${dns}, ${humanCount(s.dropped)} dropped, ` +
     `${humanCount(s.sequenceLost)} lost (sequence), ${s.exporters} exporter${s.exporters === 1 ? '' : 's'}`
   );
 }
 
-/** Registers `acd collect`: live NetFlow/IPFIX collection over UDP and TCP. */
+/** Registers `acd collect`: live NetFlow/IPFIX/sFlow collection over UDP and TCP, dnstap over unix sockets and TCP. */
 export function registerCollect(program: Command, ctx: CliContext): void {
   program
     .command('collect')
     .description(
-      'collect NetFlow v5/v9 and IPFIX exports live over UDP and IPFIX over TCP (RFC 7011), decode them ' +
-        'and write NDJSON records (the same as `acd decode`) or keep counters only',
+      'collect NetFlow v5/v9, IPFIX and sFlow v5 exports live over UDP, IPFIX over TCP (RFC 7011) and ' +
+        'dnstap from resolvers over unix sockets or TCP; decode them and write NDJSON records (the same ' +
+        'as `acd decode`) or keep counters only',
     )
     .addOption(
       new Option(
@@ -89,24 +98,41 @@ export function registerCollect(program: Command, ctx: CliContext): void {
       'after',
       `
 Listeners:
-  udp://HOST:PORT   NetFlow v5, v9 and IPFIX, one export packet per datagram
-  tcp://HOST:PORT   IPFIX over TCP (RFC 7011 section 10.4), many exporters at once
+  udp://HOST:PORT          NetFlow v5, v9 and IPFIX, one export packet per datagram
+  sflow://HOST:PORT        sFlow v5 datagrams (usually port 6343); the same UDP listener as
+                           udp:// (every UDP listener recognises the format by content), named
+                           for clarity in configurations and status output
+  tcp://HOST:PORT          IPFIX over TCP (RFC 7011 section 10.4), many exporters at once
+  dnstap+unix:PATH         dnstap (Frame Streams, bidirectional handshake) on a unix socket, as
+                           resolvers send it (unbound: dnstap-socket-path; knot-resolver:
+                           socket_path). A stale socket file at PATH is replaced; the file is
+                           removed at stop. The resolver's user must be able to write to it.
+  dnstap+tcp://HOST:PORT   dnstap over TCP (unbound: dnstap-ip with dnstap-tls: no)
   HOST is an IP literal: 0.0.0.0, 127.0.0.1, [::], [2001:db8::1]. Port 0 lets the system choose;
   the bound addresses are printed to stderr when listening starts.
 
 Output:
   NDJSON records go to --out (one JSON object per record with IANA field names, recordType,
   protocol, exporter, observationDomainId, templateId, sequence, exportTime, samplingInterval).
-  A status line on stderr shows records/s, datagrams/s, drops and sequence loss; it is redrawn
-  in place on a terminal and printed every 10 s otherwise. On SIGINT/SIGTERM the collector stops
-  listening, decodes what was queued, flushes the output, saves the state, prints a JSON summary
-  line ("acd collect: summary {...}") and exits 0.
+  sFlow samples arrive as protocol "sflow5" (flow and counters records); dnstap messages as
+  recordType "dns", protocol "dnstap", exporter = the sender's address or unix:PATH, with the
+  dns* fields of docs/collect.md (dnsQueryName, dnsQueryTypeName, dnsResponseCodeName, ...).
+  A status line on stderr shows records/s, datagrams/s, DNS events and dnstap senders, drops
+  and sequence loss; it is redrawn in place on a terminal and printed every 10 s otherwise. On
+  SIGINT/SIGTERM the collector stops listening (closing dnstap connections and removing their
+  socket files), decodes what was queued, flushes the output, saves the state, prints a JSON
+  summary line ("acd collect: summary {...}") and exits 0.
 
 Examples:
   acd collect --listen udp://0.0.0.0:2055
   acd collect --listen udp://0.0.0.0:2055 --listen udp://[::]:2055 --listen tcp://0.0.0.0:4739 \\
       --out flows.ndjson --state /var/lib/acd/templates.json
   acd collect --listen udp://127.0.0.1:0 --out - | jq .sourceIPv4Address
+  acd collect --listen sflow://0.0.0.0:6343 --out samples.ndjson
+  acd collect --listen dnstap+unix:/run/acd/dnstap.sock --listen dnstap+tcp://127.0.0.1:6000 \\
+      --out dns.ndjson
+  acd collect --listen udp://0.0.0.0:2055 --listen sflow://0.0.0.0:6343 \\
+      --listen dnstap+unix:/run/acd/dnstap.sock --out - | jq 'select(.recordType == "dns")'
   acd collect --config acd.yaml --rcvbuf 33554432 --queue 262144`,
     )
     .action(async (opts: CollectOptions) => {

@@ -42,8 +42,14 @@ const BASE_META_KEYS = new Set([
 /** Largest |epoch ms| a JavaScript Date represents (ECMA-262 21.4.1.22); beyond it there is no ISO form. */
 const MAX_DATE_MS = 8.64e15;
 
+/**
+ * Timestamps of DNS events, which have no IANA element: epoch ms in records, ISO on output like
+ * every other time (DESIGN section 7).
+ */
+const DNS_TIME_FIELDS = ['eventTime', 'dnsQueryTime', 'dnsResponseTime'];
+
 /** Whether a field holds a timestamp, by its information element's type; cached per name. */
-const timeFields = new Map<string, boolean>();
+const timeFields = new Map<string, boolean>(DNS_TIME_FIELDS.map((n) => [n, true]));
 function isTimeField(name: string): boolean {
   let t = timeFields.get(name);
   if (t === undefined) {

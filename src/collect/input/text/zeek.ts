@@ -15,9 +15,21 @@
  * icmpType/Code fields, not transport ports.
  *
  * dns.log -> one DnsEvent per line (a query and its response): client = source, resolver =
- * destination, the `dns*` fields shared with the dnstap decoder (see {@link DNS_FLAG_NAMES}).
+ * destination, with the field names and value forms of the DNS events of the dnstap decoder and
+ * the flow meter (`decode/dns/fields.ts`), as far as Zeek logs the values: `dnsId`,
+ * `dnsIsResponse` (true when the line has a response, i.e. an rcode), `dnsFlags` (dig-style
+ * lower-case string, see {@link DNS_FLAG_NAMES}), `dnsTruncated`, `dnsQueryName` (lower-case, no
+ * trailing dot), `dnsQueryClass`, `dnsQueryType`/`dnsQueryTypeName` and
+ * `dnsResponseCode`/`dnsResponseCodeName` (IANA mnemonics, `TYPE<n>`/`RCODE<n>` when unknown),
+ * `dnsAnswers` (`{ type?, ttl?, data? }`: Zeek logs neither the owner name nor the type of an
+ * answer, so `type` is set only where the data shows it: 1/28 for addresses, 16 for TXT), TXT
+ * answers counted in `dnsTxtCount`/`dnsTxtBytes` with their text dropped (as the other DNS
+ * decoders do), `dnsTransport` (`udp`/`tcp`), `eventTime` (the query's time: Zeek's `ts`). Zeek-only
+ * values: `zeekUid`, `zeekRttMicroseconds`, `dnsQueryClassName` (Zeek's `C_INTERNET` form),
+ * `dnsRejected`.
  */
 import type { FieldValue, Fields } from '../../../common/schema/index.ts';
+import { DNS_TYPE, dnsRcodeName, dnsTypeName } from '../../decode/dns/names.ts';
 import { MAX_TEXT_COLUMNS, MAX_ZEEK_LIST_ELEMENTS } from './limits.ts';
 import { putAddress, putIcmp, textDns, textFlow } from './record.ts';
 import type { LineResult } from './types.ts';
@@ -392,10 +404,58 @@ function zeekConn(row: ZeekRow, line: number): LineResult<never> {
 }
 
 /**
- * `dnsFlags` lists the header flags that are set, in this order, by their RFC 1035 names; the
- * dnstap decoder uses the same names (it can add `QR`, `AD`, `CD`, which Zeek does not log).
+ * Zeek's dns.log flag columns, in dig's order. `dnsFlags` is the string the other DNS decoders
+ * print (`"qr aa rd ra"`): `qr` when the line has a response (an rcode), then the columns that
+ * are `T`, lower-case. Zeek does not log AD and CD as flags (its `Z` column is the raw 3-bit
+ * field), so those never appear here.
  */
 export const DNS_FLAG_NAMES = ['AA', 'TC', 'RD', 'RA'] as const;
+
+/**
+ * Mnemonic of a number from the shared table, else Zeek's own name unless it is one of Zeek's
+ * placeholders for numbers it does not know (`query-65280`, `rcode-24`, `unknown`), else the
+ * shared `TYPE<n>`/`RCODE<n>` form.
+ */
+function dnsName(
+  n: number | undefined,
+  zeekName: string | undefined,
+  table: (n: number) => string,
+): string | undefined {
+  if (n === undefined) return zeekName;
+  const ours = table(n);
+  if (!/^(TYPE|RCODE)\d+$/.test(ours)) return ours;
+  if (zeekName !== undefined && zeekName !== '' && !/^(query|rcode)-\d+$|^unknown/i.test(zeekName))
+    return zeekName;
+  return ours;
+}
+
+/**
+ * Octets of text in a TXT answer as Zeek writes it (`TXT 11 v=spf1 -all`, one `TXT n s` per
+ * string, joined by spaces), or undefined when the answer is not a TXT answer.
+ */
+function zeekTxtBytes(a: string): number | undefined {
+  if (!a.startsWith('TXT ')) return undefined;
+  let bytes = 0;
+  let p = 0;
+  while (p < a.length) {
+    const m = /^TXT (\d{1,5})(?: |$)/.exec(a.slice(p, p + 11));
+    if (!m) break;
+    const n = Number(m[1]);
+    bytes += n;
+    // Zeek escapes non-printable octets, so the text can be longer than its count: the next
+    // string starts at or after the counted end. Each round moves on by at least 5 characters.
+    const next = a.indexOf(' TXT ', p + m[0].length + n);
+    if (next < 0) break;
+    p = next + 1;
+  }
+  return bytes;
+}
+
+/** Query names as the other DNS decoders print them: lower-case, no trailing dot (`.` is the root). */
+function zeekQueryName(q: string): string {
+  const lower = q.toLowerCase();
+  return lower.length > 1 && lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
 
 function zeekDns(row: ZeekRow, line: number): LineResult<never> {
   const f: Fields = {};
@@ -415,40 +475,66 @@ function zeekDns(row: ZeekRow, line: number): LineResult<never> {
     return undefined;
   };
   str('zeekUid', 'uid');
+  if (ep.proto === 17) f.dnsTransport = 'udp';
+  else if (ep.proto === 6) f.dnsTransport = 'tcp';
   const e =
-    num('dnsTransactionId', 'trans_id', 65535) ??
+    num('dnsId', 'trans_id', 65535) ??
     num('dnsQueryClass', 'qclass', 65535) ??
     num('dnsQueryType', 'qtype', 65535) ??
     num('dnsResponseCode', 'rcode', 4095);
   if (e) return e;
-  str('dnsQueryName', 'query');
+  const query = row.get('query');
+  if (query !== undefined && query !== '') f.dnsQueryName = zeekQueryName(query);
   str('dnsQueryClassName', 'qclass_name');
-  str('dnsQueryTypeName', 'qtype_name');
-  str('dnsResponseCodeName', 'rcode_name');
+  const qtype = typeof f.dnsQueryType === 'number' ? f.dnsQueryType : undefined;
+  const typeName = dnsName(qtype, row.get('qtype_name'), dnsTypeName);
+  if (typeName !== undefined && typeName !== '') f.dnsQueryTypeName = typeName;
+  const rcode = typeof f.dnsResponseCode === 'number' ? f.dnsResponseCode : undefined;
+  const rcodeName = dnsName(rcode, row.get('rcode_name'), dnsRcodeName);
+  if (rcodeName !== undefined && rcodeName !== '') f.dnsResponseCodeName = rcodeName;
+  // A line has a response when Zeek saw one, which is when it logs an rcode.
+  f.dnsIsResponse = rcode !== undefined;
   const rtt = row.get('rtt');
   if (rtt !== undefined && rtt !== '') {
     const us = parseSecondsMicros(rtt);
     if (us === undefined) return err('bad-number', 'rtt');
     f.zeekRttMicroseconds = us;
   }
-  const flags: string[] = [];
-  for (const name of DNS_FLAG_NAMES) if (row.get(name) === 'T') flags.push(name);
-  f.dnsFlags = flags;
+  const flags: string[] = rcode !== undefined ? ['qr'] : [];
+  for (const name of DNS_FLAG_NAMES) if (row.get(name) === 'T') flags.push(name.toLowerCase());
+  f.dnsFlags = flags.join(' ');
   const tc = row.get('TC');
   if (tc === 'T' || tc === 'F') f.dnsTruncated = tc === 'T';
   putBool(f, 'dnsRejected', row, 'rejected');
-  const answers = row.list('answers');
-  if (answers && answers.length > 0) {
+  const answers = row.list('answers') ?? [];
+  // Responses always carry the answer list and TXT totals, empty or zero when nothing came back.
+  if (answers.length > 0 || rcode !== undefined) {
     const ttls = row.list('TTLs') ?? [];
     const out: FieldValue[] = [];
+    let txtCount = 0;
+    let txtBytes = 0;
     for (let i = 0; i < answers.length; i++) {
-      const a: { [k: string]: FieldValue } = { data: answers[i]! };
+      const data = answers[i]!;
+      const a: { [k: string]: FieldValue } = {};
+      const txt = zeekTxtBytes(data);
+      const ip = txt === undefined ? parseIp(data) : undefined;
+      if (txt !== undefined) {
+        // TXT contents are never kept (they can carry anything); only their count and size.
+        a.type = DNS_TYPE.TXT;
+        txtCount++;
+        txtBytes += txt;
+      } else if (ip) {
+        a.type = ip.family === 4 ? DNS_TYPE.A : DNS_TYPE.AAAA;
+        a.data = ip.text;
+      } else a.data = data;
       const t = ttls[i];
       const us = t === undefined ? undefined : parseSecondsMicros(t);
       if (us !== undefined) a.ttl = Math.floor(us / 1_000_000);
       out.push(a);
     }
     f.dnsAnswers = out;
+    f.dnsTxtCount = txtCount;
+    f.dnsTxtBytes = txtBytes;
   }
   return { kind: 'record', record: textDns('zeek', line, f) };
 }
