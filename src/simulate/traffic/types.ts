@@ -3,6 +3,7 @@
  * scenarios both produce `GeneratedRecord`s for a slice of event time; the engine merges them in
  * time order and routes each to the exporters of the provider whose network carries it.
  */
+import type { PrefixTable } from '../../common/prefixes/index.ts';
 import type { Fields } from '../../common/schema/index.ts';
 import type { CountryModel, Rng } from '../country/index.ts';
 
@@ -111,6 +112,12 @@ export interface GeneratorContext {
   rng: Rng;
   /** Indicators for `ioc-contact` (from `--indicators FILE`, or generated). */
   indicators: IndicatorEntry[];
+  /**
+   * The prefix table the model was built from (optional). With it, scenarios classify explicit
+   * `sources`/`targets` outside the model and draw random scan targets from the whole address
+   * space; without it they stay inside the model's own providers and foreign hosts.
+   */
+  table?: PrefixTable;
 }
 
 /** Something that produces records for slices of event time. */
