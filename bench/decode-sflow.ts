@@ -12,6 +12,7 @@
  * Prints one JSON object per row on stdout, then a one-line summary.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { FlowBatch } from '../src/common/schema/index.ts';
 import type { DecodedRecord } from '../src/common/schema/index.ts';
 import { buildFrame } from '../src/collect/decode/packet/testing.ts';
@@ -120,15 +121,17 @@ function flowSample(seq: number, index: number): SampleSpec {
   };
 }
 
-interface Corpus {
+/** The sFlow corpus: datagrams with the agent address they come from. */
+export interface SflowCorpus {
   datagrams: { bytes: Uint8Array; exporter: string }[];
   flows: number;
   counters: number;
   bytes: number;
 }
 
-function buildCorpus(): Corpus {
-  const c: Corpus = { datagrams: [], flows: 0, counters: 0, bytes: 0 };
+/** Builds the deterministic corpus described at the top of this file (also used by bench/decode.ts). */
+export function buildSflowCorpus(): SflowCorpus {
+  const c: SflowCorpus = { datagrams: [], flows: 0, counters: 0, bytes: 0 };
   for (let a = 0; a < AGENTS; a++) {
     const agent = `192.0.2.${a + 1}`;
     const seqs = new Map<number, number>();
@@ -200,12 +203,6 @@ function buildCorpus(): Corpus {
 
 let gcCount = 0;
 let gcMs = 0;
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    gcCount++;
-    gcMs += e.duration;
-  }
-}).observe({ entryTypes: ['gc'] });
 
 interface Row {
   bench: 'decode-sflow';
@@ -225,7 +222,7 @@ interface Row {
   gcMsPerMillionRecords: number;
 }
 
-async function measure(c: Corpus, mode: 'full' | 'batch'): Promise<Row> {
+async function measure(c: SflowCorpus, mode: 'full' | 'batch'): Promise<Row> {
   // A fresh sequence state per pass: the corpus repeats, and its sequence numbers would otherwise
   // step back at every pass (reorder events a real collector would not see).
   let state = createSflowState();
@@ -308,27 +305,38 @@ async function measure(c: Corpus, mode: 'full' | 'batch'): Promise<Row> {
   };
 }
 
-const corpus = buildCorpus();
-console.log(
-  JSON.stringify({
-    bench: 'decode-sflow',
-    corpus: {
-      datagrams: corpus.datagrams.length,
-      flowSamples: corpus.flows,
-      counterSamples: corpus.counters,
-      bytes: corpus.bytes,
-    },
-  }),
-);
-const rows: Row[] = [];
-const only = process.env.BENCH_ONLY;
-for (const mode of ['full', 'batch'] as const) {
-  if (only && only !== mode) continue;
-  const row = await measure(corpus, mode);
-  rows.push(row);
-  console.log(JSON.stringify(row));
+async function main(): Promise<void> {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcCount++;
+      gcMs += e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const corpus = buildSflowCorpus();
+  console.log(
+    JSON.stringify({
+      bench: 'decode-sflow',
+      corpus: {
+        datagrams: corpus.datagrams.length,
+        flowSamples: corpus.flows,
+        counterSamples: corpus.counters,
+        bytes: corpus.bytes,
+      },
+    }),
+  );
+  const rows: Row[] = [];
+  const only = process.env.BENCH_ONLY;
+  for (const mode of ['full', 'batch'] as const) {
+    if (only && only !== mode) continue;
+    const row = await measure(corpus, mode);
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
+  console.log(
+    `decode-sflow: ${rows.map((r) => `${r.mode} ${(r.recordsPerSec / 1e6).toFixed(2)} M records/s (${(r.recordsPerCpuSec / 1e6).toFixed(2)} M/cpu-s)`).join(', ')} ` +
+      `on ${corpus.datagrams.length} datagrams of ${(corpus.flows / corpus.datagrams.length).toFixed(1)} flow samples, one core`,
+  );
 }
-console.log(
-  `decode-sflow: ${rows.map((r) => `${r.mode} ${(r.recordsPerSec / 1e6).toFixed(2)} M records/s (${(r.recordsPerCpuSec / 1e6).toFixed(2)} M/cpu-s)`).join(', ')} ` +
-    `on ${corpus.datagrams.length} datagrams of ${(corpus.flows / corpus.datagrams.length).toFixed(1)} flow samples, one core`,
-);
+
+// Run only as a script: bench/decode.ts imports the corpus builder without running this bench.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -1,18 +1,37 @@
 /**
- * Decoder benchmark (issue 2): records/s decoding a large in-memory corpus of IPFIX and NetFlow v9
- * datagrams with mixed templates (IPv4 and IPv6, different field orders, reduced-size counters,
- * biflow), on one core, into full `FlowRecord`s and into the columnar `FlowBatch`.
+ * Decoder benchmark (issues 2 and 3): records/s through one decoder session on one core, into full
+ * records (`decode`) and into the columnar `FlowBatch` (`decodeToBatch`), for in-memory corpora of
+ *
+ *  - `mixed`: IPFIX and NetFlow v9 datagrams with mixed templates (IPv4 and IPv6, different field
+ *    orders, reduced-size counters, biflow) from 8 exporters — the corpus of issue 2's targets
+ *    (>= 3 M records/s full, >= 10 M records/s batch);
+ *  - `ipfix` and `netflow9`: the same templates, one protocol each;
+ *  - `ipfix-v4-18-fields`: the single realistic IPv4 template;
+ *  - `sflow5`: the corpus of bench/decode-sflow.ts (flow samples with 128-byte raw headers decoded
+ *    down to TCP/UDP, extended switch/router/gateway data, counter samples) through the session;
+ *
+ * then runs bench/meter.ts (the pcap flow meter) in a child process and passes its rows on.
+ *
+ * A shared machine makes wall-clock rates noisy, so every row gives both the median over rounds of
+ * records per wall-clock second and of records per CPU-second of this process (process.cpuUsage),
+ * and the load average when it ran. The targets are judged on the CPU-second rate: it is what one
+ * core does when it is not shared.
  *
  * Run: `node --import tsx bench/decode.ts` (or `npm run bench:decode`). Environment:
- * BENCH_ROUNDS (default 7), BENCH_SECONDS per round and mode (default 1).
+ * BENCH_ROUNDS (default 7), BENCH_SECONDS per round (default 1), BENCH_ONLY (a corpus, a mode or
+ * `corpus:mode`; `meter` for the meter rows only), BENCH_METER=0 skips the meter.
  * Prints one JSON object per row on stdout, then a one-line summary.
  */
+import { execFile } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../src/common/clock.ts';
 import { MetricsRegistry } from '../src/common/metrics.ts';
 import { FlowBatch, type DecodedRecord, type Fields, type RawDatagram } from '../src/common/schema/index.ts';
 import { createDecoderSession } from '../src/collect/decode/index.ts';
 import type { DecoderSession } from '../src/collect/decode/index.ts';
+import { buildSflowCorpus } from './decode-sflow.ts';
 import {
   encodeIpfixMessage,
   encodeNetflow9Message,
@@ -232,6 +251,8 @@ function recordLength(t: EncodeTemplate, v9: boolean): number {
 
 interface Corpus {
   name: string;
+  /** What is counted: flow records only for sFlow (counter records are not flows). */
+  unit: 'records' | 'flows';
   datagrams: RawDatagram[];
   templates: RawDatagram[];
   records: number;
@@ -312,7 +333,7 @@ function buildCorpus(
       }
     }
   }
-  return { name, datagrams, templates, records };
+  return { name, unit: 'records', datagrams, templates, records };
 }
 
 function newSession(): DecoderSession {
@@ -328,6 +349,60 @@ function newSession(): DecoderSession {
   );
 }
 
+/** The sFlow corpus of bench/decode-sflow.ts as datagrams from the agents' own addresses. */
+function sflowCorpus(): Corpus {
+  const c = buildSflowCorpus();
+  return {
+    name: 'sflow5',
+    unit: 'flows',
+    templates: [],
+    records: c.flows,
+    datagrams: c.datagrams.map((d) => ({
+      receivedAt: T0 + 60_000,
+      exporter: { address: d.exporter, port: 6343 },
+      transport: 'udp',
+      bytes: d.bytes,
+    })),
+  };
+}
+
+/** A corpus of the single realistic IPv4 template, for comparison with the issue's targets. */
+function ipfix18Corpus(): Corpus {
+  const c: Corpus = { name: 'ipfix-v4-18-fields', unit: 'records', datagrams: [], templates: [], records: 0 };
+  const dg = (bytes: Uint8Array): RawDatagram => ({
+    receivedAt: T0 + 60_000,
+    exporter: { address: '192.0.2.1', port: 4739 },
+    transport: 'udp',
+    bytes,
+  });
+  c.templates.push(
+    dg(
+      encodeIpfixMessage({
+        observationDomainId: 0,
+        sequence: 0,
+        exportTime: T0,
+        sets: [{ kind: 'template', templates: [IPFIX_V4] }],
+      }),
+    ),
+  );
+  const per = Math.floor((MTU_PAYLOAD - 24) / recordLength(IPFIX_V4, false));
+  for (let i = 0; i < 2000; i++) {
+    const recs = Array.from({ length: per }, () => flow(false));
+    c.datagrams.push(
+      dg(
+        encodeIpfixMessage({
+          observationDomainId: 0,
+          sequence: i * per,
+          exportTime: T0 + 60_000,
+          sets: [{ kind: 'data', template: IPFIX_V4, records: recs }],
+        }),
+      ),
+    );
+    c.records += per;
+  }
+  return c;
+}
+
 let gcCount = 0;
 let gcMs = 0;
 new PerformanceObserver((list) => {
@@ -337,78 +412,99 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-interface Row {
+/** GC entries reach the observer asynchronously: lets those of earlier work arrive. */
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 100));
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One benchmark row (one JSON line). */
+export interface DecodeBenchRow {
   bench: 'decode';
   corpus: string;
   mode: 'full' | 'batch';
+  /** Records counted over all rounds (sFlow: flow records; its counter records are not counted). */
   records: number;
   rounds: number;
-  /** Median over rounds of records per CPU-second of this process (robust on a shared machine). */
+  /** Median over rounds of records per CPU-second of this process: what one unshared core does. */
   recordsPerCpuSec: number;
-  /** Median over rounds of records per wall-clock second. */
+  /** Median over rounds of records per wall-clock second (lower when the machine is shared). */
   recordsPerSec: number;
   minRecordsPerSec: number;
   maxRecordsPerSec: number;
+  /** Median share of one core this process got while measuring (CPU time / wall time). */
+  cpuShare: number;
+  datagramsPerCpuSec: number;
   gcPerMillionRecords: number;
   gcMsPerMillionRecords: number;
+  /** 1-minute load average before and after the row (the machine has `cores` cores). */
+  loadavg: [number, number];
+  cores: number;
 }
 
-async function measure(c: Corpus, mode: 'full' | 'batch'): Promise<Row> {
+async function measure(c: Corpus, mode: 'full' | 'batch'): Promise<DecodeBenchRow> {
+  const load0 = loadavg()[0]!;
   const s = newSession();
-  let sinkCount = 0;
+  let flows = 0;
   let last: DecodedRecord | null = null;
   const sink = {
     record(r: DecodedRecord): void {
-      sinkCount++;
+      if (r.recordType === 'flow') flows++;
       last = r;
     },
   };
   const batch = new FlowBatch(4096);
-  let batchRows = 0;
   let checksum = 0;
   const out = {
     batch,
     flush(): void {
-      batchRows += batch.length;
-      checksum += batch.octets[batch.length - 1]!;
+      flows += batch.length;
+      checksum += batch.octets[batch.length - 1] ?? 0;
       batch.clear();
     },
   };
+  const ds = c.datagrams;
   for (const t of c.templates) s.decode(t, sink);
   const pass = (): number => {
-    const before = sinkCount + batchRows;
-    if (mode === 'full') for (const d of c.datagrams) s.decode(d, sink);
+    const before = flows;
+    if (mode === 'full') for (let k = 0; k < ds.length; k++) s.decode(ds[k]!, sink);
     else {
-      for (const d of c.datagrams) s.decodeToBatch(d, out);
+      for (let k = 0; k < ds.length; k++) s.decodeToBatch(ds[k]!, out);
       out.flush();
     }
-    return sinkCount + batchRows - before;
+    return flows - before;
   };
-  // Warm-up: let V8 optimise the compiled templates.
+  // Warm-up: let V8 optimise the compiled templates and the session.
   const warmEnd = performance.now() + 500;
   while (performance.now() < warmEnd) pass();
+  await settle();
   const rates: number[] = [];
   const cpuRates: number[] = [];
+  const shares: number[] = [];
+  const dgRates: number[] = [];
   let total = 0;
   const gc0 = gcCount;
   const gcMs0 = gcMs;
   for (let r = 0; r < ROUNDS; r++) {
     let n = 0;
+    let passes = 0;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     let t1 = t0;
     while (t1 - t0 < SECONDS * 1000) {
       n += pass();
+      passes++;
       t1 = performance.now();
     }
-    const c = process.cpuUsage(c0);
-    rates.push(n / ((t1 - t0) / 1000));
-    cpuRates.push(n / ((c.user + c.system) / 1e6));
+    const cpu = process.cpuUsage(c0);
+    const wall = (t1 - t0) / 1000;
+    const cpuSec = (cpu.user + cpu.system) / 1e6;
+    rates.push(n / wall);
+    cpuRates.push(n / cpuSec);
+    shares.push(cpuSec / wall);
+    dgRates.push((passes * ds.length) / cpuSec);
     total += n;
   }
-  rates.sort((a, b) => a - b);
-  cpuRates.sort((a, b) => a - b);
-  await new Promise((r) => setImmediate(r)); // let the GC observer report
+  await settle();
   if (last === null && checksum < 0) console.error('unreachable');
   return {
     bench: 'decode',
@@ -416,56 +512,93 @@ async function measure(c: Corpus, mode: 'full' | 'batch'): Promise<Row> {
     mode,
     records: total,
     rounds: ROUNDS,
-    recordsPerCpuSec: Math.round(cpuRates[Math.floor(cpuRates.length / 2)]!),
-    recordsPerSec: Math.round(rates[Math.floor(rates.length / 2)]!),
-    minRecordsPerSec: Math.round(rates[0]!),
-    maxRecordsPerSec: Math.round(rates[rates.length - 1]!),
+    recordsPerCpuSec: Math.round(median(cpuRates)),
+    recordsPerSec: Math.round(median(rates)),
+    minRecordsPerSec: Math.round(Math.min(...rates)),
+    maxRecordsPerSec: Math.round(Math.max(...rates)),
+    cpuShare: +median(shares).toFixed(2),
+    datagramsPerCpuSec: Math.round(median(dgRates)),
     gcPerMillionRecords: +(((gcCount - gc0) / total) * 1e6).toFixed(2),
     gcMsPerMillionRecords: +(((gcMs - gcMs0) / total) * 1e6).toFixed(2),
+    loadavg: [+load0.toFixed(2), +loadavg()[0]!.toFixed(2)],
+    cores: availableParallelism(),
   };
 }
 
-const corpora = [
-  buildCorpus('mixed', true, true, 8, 300),
-  buildCorpus('ipfix-v4-18-fields', true, false, 1, 0),
-];
-// A corpus of the single realistic IPv4 template, for comparison with the issue's targets.
-{
-  const c = corpora[1]!;
-  const per = Math.floor((MTU_PAYLOAD - 24) / recordLength(IPFIX_V4, false));
-  for (let i = 0; i < 2000; i++) {
-    const recs = Array.from({ length: per }, () => flow(false));
-    c.datagrams.push({
-      receivedAt: T0 + 60_000,
-      exporter: { address: '192.0.2.1', port: 4739 },
-      transport: 'udp',
-      bytes: encodeIpfixMessage({
-        observationDomainId: 0,
-        sequence: i * per,
-        exportTime: T0 + 60_000,
-        sets: [{ kind: 'data', template: IPFIX_V4, records: recs }],
-      }),
-    });
-    c.records += per;
-  }
+/** Runs bench/meter.ts (it runs at import, exporting nothing) in a child; its stdout lines. */
+function meterRows(): Promise<string[]> {
+  const script = fileURLToPath(new URL('./meter.ts', import.meta.url));
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', script],
+      { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, BENCH_ROUNDS: process.env.BENCH_METER_ROUNDS } },
+      (err, stdout, stderr) => {
+        if (err) {
+          console.error(`bench/meter.ts failed: ${err.message}\n${stderr}`);
+          resolve([]);
+          return;
+        }
+        resolve(stdout.split('\n').filter((l) => l.trim() !== ''));
+      },
+    );
+  });
 }
 
-const rows: Row[] = [];
-const only = process.env.BENCH_ONLY; // e.g. "mixed:batch"
-for (const c of corpora) {
-  for (const mode of ['full', 'batch'] as const) {
-    if (only && only !== `${c.name}:${mode}` && only !== c.name && only !== mode) continue;
-    const row = await measure(c, mode);
-    rows.push(row);
-    console.log(JSON.stringify(row));
+/** Builds the corpora, measures every row, prints JSON lines and the summary. */
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY ?? '';
+  const wanted = (corpus: string, mode?: string): boolean =>
+    only === '' || only === corpus || only === mode || only === `${corpus}:${mode}`;
+  const builders: [string, () => Corpus][] = [
+    ['mixed', () => buildCorpus('mixed', true, true, 8, 300)],
+    ['ipfix', () => buildCorpus('ipfix', true, false, 8, 200)],
+    ['netflow9', () => buildCorpus('netflow9', false, true, 8, 200)],
+    ['ipfix-v4-18-fields', ipfix18Corpus],
+    ['sflow5', sflowCorpus],
+  ];
+  const rows: DecodeBenchRow[] = [];
+  for (const [name, build] of builders) {
+    if (!wanted(name, 'full') && !wanted(name, 'batch')) continue;
+    const c = build();
+    for (const mode of ['full', 'batch'] as const) {
+      if (!wanted(name, mode)) continue;
+      const row = await measure(c, mode);
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    }
   }
+  let meter = '';
+  if (process.env.BENCH_METER !== '0' && (only === '' || only === 'meter')) {
+    const lines = await meterRows();
+    for (const l of lines) if (l.startsWith('{')) console.log(l);
+    const first = lines.find((l) => l.startsWith('{') && l.includes('"flows+dns"'));
+    if (first) {
+      const r = JSON.parse(first) as { recordsPerCpuSec?: number; packetsPerCpuSec?: number };
+      meter = `; pcap meter ${((r.packetsPerCpuSec ?? 0) / 1e6).toFixed(2)} M packets/cpu-s`;
+    }
+  }
+  const get = (corpus: string, mode: string): DecodeBenchRow | undefined =>
+    rows.find((r) => r.corpus === corpus && r.mode === mode);
+  const fmt = (corpus: string, mode: string): string => {
+    const r = get(corpus, mode);
+    return r
+      ? `${(r.recordsPerCpuSec / 1e6).toFixed(2)} M/cpu-s (${(r.recordsPerSec / 1e6).toFixed(2)} M/s wall)`
+      : 'n/a';
+  };
+  const full = get('mixed', 'full')?.recordsPerCpuSec ?? 0;
+  const batchRate = get('mixed', 'batch')?.recordsPerCpuSec ?? 0;
+  const verdict = `${full >= 3e6 ? 'met' : 'NOT met'}/${batchRate >= 10e6 ? 'met' : 'NOT met'}`;
+  const [l1, l5, l15] = loadavg();
+  console.log(
+    `decode, one core, median of ${ROUNDS} rounds: mixed IPFIX+v9 full ${fmt('mixed', 'full')} (target 3), ` +
+      `batch ${fmt('mixed', 'batch')} (target 10) [${verdict}]; ` +
+      `ipfix full ${fmt('ipfix', 'full')}, batch ${fmt('ipfix', 'batch')}; ` +
+      `netflow9 full ${fmt('netflow9', 'full')}, batch ${fmt('netflow9', 'batch')}; ` +
+      `ipfix 18-field full ${fmt('ipfix-v4-18-fields', 'full')}, batch ${fmt('ipfix-v4-18-fields', 'batch')}; ` +
+      `sflow5 flows full ${fmt('sflow5', 'full')}, batch ${fmt('sflow5', 'batch')}${meter}; ` +
+      `loadavg ${l1!.toFixed(2)} ${l5!.toFixed(2)} ${l15!.toFixed(2)} on ${availableParallelism()} cores`,
+  );
 }
-const get = (corpus: string, mode: string): number =>
-  rows.find((r) => r.corpus === corpus && r.mode === mode)?.recordsPerCpuSec ?? 0;
-const full = get('mixed', 'full');
-const batch = get('mixed', 'batch');
-console.log(
-  `decode records per CPU-second (mixed IPFIX+v9 corpus): full records ${(full / 1e6).toFixed(2)} M/s (target 3), ` +
-    `batch ${(batch / 1e6).toFixed(2)} M/s (target 10), batch/full ${(batch / full).toFixed(1)}x; ` +
-    `IPFIX 18-field: full ${(get('ipfix-v4-18-fields', 'full') / 1e6).toFixed(2)} M/s, batch ${(get('ipfix-v4-18-fields', 'batch') / 1e6).toFixed(2)} M/s`,
-);
+
+await main();

@@ -19,16 +19,7 @@ export function walkIpfix(b: Uint8Array, h: MessageHandler): void {
   const secs = ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0;
   const seq = ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0;
   const domain = ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0;
-  if (
-    !h.begin({
-      protocol: 'ipfix',
-      observationDomainId: domain,
-      sequence: seq,
-      exportMs: secs * 1000,
-      sysUptime: NaN,
-    })
-  )
-    return;
+  if (!h.begin('ipfix', domain, seq, secs * 1000, NaN)) return;
   let end = b.length;
   if (msgLen < IPFIX_HEADER_LENGTH) {
     h.malformed('length-mismatch', 2);

@@ -5,24 +5,24 @@
 import type { FieldSpecifier } from './template.ts';
 import type { MalformedReason } from './metrics.ts';
 
-/** The export protocols of this session. */
+/** The template-based export protocols of this session (sFlow has its own decoder, sflow/). */
 export type Protocol = 'netflow5' | 'netflow9' | 'ipfix';
-
-/** What the walker read from a message header. */
-export interface MessageHeader {
-  protocol: Protocol;
-  observationDomainId: number;
-  sequence: number;
-  /** Export time (epoch ms). */
-  exportMs: number;
-  /** v5/v9 sysUptime (ms); NaN for IPFIX. */
-  sysUptime: number;
-}
 
 /** Callbacks a walker drives; implemented by the session. */
 export interface MessageHandler {
-  /** Starts a message; false when it must be dropped (e.g. the domain limit is reached). */
-  begin(h: MessageHeader): boolean;
+  /**
+   * Starts a message with what the walker read from its header (scalars rather than an object:
+   * this runs once per datagram on the hot path). `exportMs` is the export time (epoch ms),
+   * `sysUptime` the v5/v9 header uptime (ms; NaN for IPFIX). Returns false when the message must
+   * be dropped (e.g. the domain limit is reached).
+   */
+  begin(
+    protocol: Protocol,
+    observationDomainId: number,
+    sequence: number,
+    exportMs: number,
+    sysUptime: number,
+  ): boolean;
   /** A (options) template record; `scopeCount` > 0 marks options templates. */
   template(templateId: number, scopeCount: number, specs: FieldSpecifier[]): void;
   /** IPFIX template withdrawal (ids 2 / 3 withdraw all templates / options templates). */

@@ -32,16 +32,7 @@ export function walkNetflow9(b: Uint8Array, h: MessageHandler): void {
   const secs = ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0;
   const seq = ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0;
   const source = ((b[16]! << 24) | (b[17]! << 16) | (b[18]! << 8) | b[19]!) >>> 0;
-  if (
-    !h.begin({
-      protocol: 'netflow9',
-      observationDomainId: source,
-      sequence: seq,
-      exportMs: secs * 1000,
-      sysUptime: uptime,
-    })
-  )
-    return;
+  if (!h.begin('netflow9', source, seq, secs * 1000, uptime)) return;
   // The header's record count is advisory (exporters disagree on what it counts); the flowset
   // lengths are what structure the packet.
   const end = b.length;

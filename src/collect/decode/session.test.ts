@@ -485,8 +485,8 @@ describe('ipfix decoder', () => {
     );
     expect(flows(sink).map((r) => r.samplingInterval)).toEqual([100, 1000, 7]);
     expect(session.exportState().sampling).toEqual([
-      { exporter: '192.0.2.1', observationDomainId: 1, samplerId: 9, interval: 100 },
-      { exporter: '192.0.2.1', observationDomainId: 1, samplerId: -1, interval: 1000 },
+      { exporter: '192.0.2.1', protocol: 'ipfix', observationDomainId: 1, samplerId: 9, interval: 100 },
+      { exporter: '192.0.2.1', protocol: 'ipfix', observationDomainId: 1, samplerId: -1, interval: 1000 },
     ]);
   });
 

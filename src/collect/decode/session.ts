@@ -1,11 +1,18 @@
 /**
  * The decoder session: one template/sampling/sequence state for many exporters, kept apart per
- * exporter address and observation domain (source id). Protocol walkers (netflow9.ts, ipfix.ts)
- * parse structure and call back into the session; data sets are decoded by the compiled template
- * functions of template.ts, into full records (`decode`) or a columnar batch (`decodeToBatch`).
+ * exporter address, protocol and observation domain (source id). Protocol walkers (netflow9.ts,
+ * ipfix.ts) parse structure and call back into the session; data sets are decoded by the compiled
+ * template functions of template.ts, into full records (`decode`) or a columnar batch
+ * (`decodeToBatch`). sFlow v5 datagrams go to the sFlow decoder (sflow/) with the session's one
+ * `SflowState`.
+ *
+ * Hot path (CONVENTIONS habit 5): per message the session does no allocation in batch mode when
+ * no event sink listens, resolves the exporter/domain once (a one-entry cache per exporter and
+ * protocol in front of the maps) and keeps per-domain references to its metric counters and batch
+ * exporter index, so that per-set work is a template lookup and a call of the compiled decoder.
  */
 import type { Clock } from '../../common/clock.ts';
-import type { MetricsRegistry } from '../../common/metrics.ts';
+import type { Counter, MetricsRegistry } from '../../common/metrics.ts';
 import type { Fields, FieldValue, FlowBatch, OptionsRecord, RawDatagram } from '../../common/schema/index.ts';
 import { DecoderStateError } from './errors.ts';
 import { walkIpfix } from './ipfix.ts';
@@ -23,7 +30,7 @@ import {
   SEQUENCE_REORDER_WINDOW_RECORDS,
   UPTIME_RESTART_SLACK_MS,
 } from './limits.ts';
-import type { MessageHandler, MessageHeader, Protocol } from './message.ts';
+import type { MessageHandler, Protocol } from './message.ts';
 import { DecoderMetrics, type MalformedReason } from './metrics.ts';
 import {
   NETFLOW5_HEADER_LENGTH,
@@ -33,6 +40,14 @@ import {
   readNetflow5Header,
 } from './netflow5.ts';
 import { walkNetflow9 } from './netflow9.ts';
+import {
+  createSflowState,
+  decodeSflowDatagram,
+  decodeSflowDatagramToBatch,
+  type SflowContext,
+  type SflowState,
+  type SflowStats,
+} from './sflow/index.ts';
 import {
   batchDecoder,
   buildShape,
@@ -45,7 +60,6 @@ import {
 } from './template.ts';
 import type {
   BatchSink,
-  DecodeEvent,
   DecoderSession,
   DecoderSessionOptions,
   DecoderState,
@@ -68,11 +82,14 @@ interface TemplateEntry {
   lastSeen: number;
 }
 
-/** State per exporter address + observation domain. */
+/** Index of a template-based protocol in per-protocol tables. */
+const PROTO_INDEX: Readonly<Record<Protocol, number>> = { netflow5: 0, netflow9: 1, ipfix: 2 };
+
+/** State per exporter address + protocol + observation domain. */
 interface Domain {
   readonly exporter: string;
   readonly domainId: number;
-  protocol: Protocol;
+  readonly protocol: Protocol;
   readonly templates: Map<number, TemplateEntry>;
   readonly samplers: Map<number | string, number>;
   /** Interval from options data without a sampler id; 0 = none. */
@@ -93,6 +110,24 @@ interface Domain {
   clockOffsetMs: number;
   reportedOffset: number;
   silent: boolean;
+  /** This protocol's metric children, resolved once per domain rather than per message. */
+  readonly cDatagrams: Counter;
+  readonly cFlows: Counter;
+  readonly cOptions: Counter;
+  readonly cLost: Counter;
+  readonly cReordered: Counter;
+  readonly cRestarts: Counter;
+  /** The batch whose exporter table `batchExporter` indexes (batches are reused, so it rarely changes). */
+  batchRef: FlowBatch | null;
+  batchExporter: number;
+}
+
+/** The domains of one exporter address, with the last one used per protocol (a lookup cache). */
+interface ExporterEntry {
+  /** Domains by protocol index * 2^32 + observation domain id. */
+  readonly domains: Map<number, Domain>;
+  /** Last domain used, per protocol index. */
+  readonly last: (Domain | null)[];
 }
 
 /** A data set held until its template arrives, with the header context it came with. */
@@ -109,7 +144,8 @@ interface PendingSet {
   readonly indexBase: number;
 }
 
-type Mode = 'full' | 'batch';
+/** A sink known to take events (so that event objects are only built when someone listens). */
+type EventSink = Required<Pick<DecodeSink, 'event'>>;
 
 /** Sampling-related element ids applied from options data. */
 const OPT = {
@@ -140,26 +176,36 @@ export function createDecoderSession(deps: DecoderSessionDeps, opts: DecoderSess
 
 class Session implements DecoderSession, MessageHandler {
   private readonly m: DecoderMetrics;
-  private readonly domains = new Map<string, Map<number, Domain>>();
+  private readonly exporterMap = new Map<string, ExporterEntry>();
+  /** One-entry cache in front of `exporterMap` (consecutive datagrams mostly share an exporter). */
+  private lastAddress: string | null = null;
+  private lastEntry: ExporterEntry | null = null;
   private domainCount = 0;
   private templateCount = 0;
   private readonly shapes = new Map<string, TemplateShape>();
   private pending: PendingSet[] = [];
   private pendingBytes = 0;
   private readonly X = new RecordContext();
+  /**
+   * sFlow sequence state for every agent. Not part of `exportState`: sFlow has no templates, each
+   * datagram carries its sampling rate, and sequence tracking simply starts over after a restart.
+   */
+  private readonly sflow: SflowState = createSflowState();
+  /** sFlow totals already turned into metrics (see `syncSflowMetrics`). */
+  private readonly sflowSeen: SflowStats = createSflowState().stats;
+  private readonly sflowCtx: SflowContext = { exporter: '', receivedAt: 0 };
 
   // Per-message state (the session decodes one message at a time).
   private d: RawDatagram | null = null;
-  private mode: Mode = 'full';
+  private full = true;
   private sink: DecodeSink | undefined;
+  /** `sink` when it takes events, else null: events are built only when this is set. */
+  private ev: EventSink | null = null;
   private out: BatchSink | undefined;
-  private hdr: MessageHeader = {
-    protocol: 'ipfix',
-    observationDomainId: 0,
-    sequence: 0,
-    exportMs: 0,
-    sysUptime: NaN,
-  };
+  private hProtocol: Protocol = 'ipfix';
+  private hSequence = 0;
+  private hExportMs = 0;
+  private hSysUptime = NaN;
   private dom: Domain | null = null;
   private recordIndex = 0;
   private dataRecords = 0;
@@ -176,22 +222,24 @@ class Session implements DecoderSession, MessageHandler {
   // ---- public API -------------------------------------------------------------------------
 
   decode(d: RawDatagram, sink: DecodeSink): void {
-    this.run(d, 'full', sink, undefined);
+    this.run(d, true, sink, undefined);
   }
 
   decodeToBatch(d: RawDatagram, out: BatchSink, sink?: DecodeSink): void {
-    this.run(d, 'batch', sink, out);
+    this.run(d, false, sink, out);
   }
 
   tick(nowMs: number, sink?: DecodeSink): void {
-    for (const byDomain of this.domains.values()) {
-      for (const dom of byDomain.values()) {
+    const ev = sink?.event ? (sink as EventSink) : null;
+    const silenceMs = this.opts.silenceAlarmMs;
+    for (const entry of this.exporterMap.values()) {
+      for (const dom of entry.domains.values()) {
         for (const [id, t] of dom.templates) {
           if (nowMs - t.lastSeen > this.opts.templateTimeoutMs) {
             dom.templates.delete(id);
             this.templateCount--;
             this.m.templatesExpired.inc();
-            this.emit(sink, {
+            ev?.event({
               kind: 'template-expired',
               exporter: dom.exporter,
               observationDomainId: dom.domainId,
@@ -199,10 +247,10 @@ class Session implements DecoderSession, MessageHandler {
             });
           }
         }
-        if (this.opts.silenceAlarmMs > 0 && !dom.silent && nowMs - dom.lastSeen >= this.opts.silenceAlarmMs) {
+        if (silenceMs > 0 && !dom.silent && nowMs - dom.lastSeen >= silenceMs) {
           dom.silent = true;
           this.m.silent.inc();
-          this.emit(sink, {
+          ev?.event({
             kind: 'exporter-silent',
             exporter: dom.exporter,
             observationDomainId: dom.domainId,
@@ -211,10 +259,23 @@ class Session implements DecoderSession, MessageHandler {
         }
       }
     }
+    if (silenceMs > 0) {
+      for (const a of this.sflow.agents.values()) {
+        if (a.silent || nowMs - a.lastSeen < silenceMs) continue;
+        a.silent = true;
+        this.m.silent.inc();
+        ev?.event({
+          kind: 'exporter-silent',
+          exporter: a.exporter,
+          observationDomainId: a.subAgentId,
+          silentForMs: nowMs - a.lastSeen,
+        });
+      }
+    }
     if (this.pending.length > 0) {
       const keep: PendingSet[] = [];
       for (const p of this.pending) {
-        if (nowMs - p.receivedAt > this.opts.pendingMaxAgeMs) this.dropPending(p, 'timeout', sink);
+        if (nowMs - p.receivedAt > this.opts.pendingMaxAgeMs) this.dropPending(p, 'timeout', ev);
         else keep.push(p);
       }
       this.pending = keep;
@@ -223,8 +284,8 @@ class Session implements DecoderSession, MessageHandler {
 
   exporters(): ExporterStats[] {
     const out: ExporterStats[] = [];
-    for (const byDomain of this.domains.values()) {
-      for (const d of byDomain.values()) {
+    for (const entry of this.exporterMap.values()) {
+      for (const d of entry.domains.values()) {
         out.push({
           exporter: d.exporter,
           observationDomainId: d.domainId,
@@ -241,14 +302,32 @@ class Session implements DecoderSession, MessageHandler {
         });
       }
     }
+    for (const a of this.sflow.agents.values()) {
+      out.push({
+        exporter: a.exporter,
+        observationDomainId: a.subAgentId,
+        protocol: 'sflow5',
+        lastSeen: a.lastSeen,
+        datagrams: a.datagrams,
+        records: a.records,
+        lost: a.lost,
+        reordered: a.reordered,
+        restarts: a.restarts,
+        // sFlow datagrams carry no wall-clock time, so no offset can be measured.
+        clockOffsetMs: null,
+        silent: a.silent,
+        templates: 0,
+      });
+    }
     return out;
   }
 
   exportState(): DecoderState {
+    // sFlow state is deliberately absent (see `sflow`): there is nothing to persist.
     const templates: PersistedTemplate[] = [];
     const sampling: DecoderState['sampling'] = [];
-    for (const byDomain of this.domains.values()) {
-      for (const d of byDomain.values()) {
+    for (const entry of this.exporterMap.values()) {
+      for (const d of entry.domains.values()) {
         for (const t of d.templates.values()) {
           templates.push({
             exporter: d.exporter,
@@ -260,14 +339,23 @@ class Session implements DecoderSession, MessageHandler {
             lastSeen: t.lastSeen,
           });
         }
+        if (d.protocol === 'netflow5') continue;
+        const protocol = d.protocol;
         for (const [id, interval] of d.samplers) {
           if (typeof id === 'number')
-            sampling.push({ exporter: d.exporter, observationDomainId: d.domainId, samplerId: id, interval });
+            sampling.push({
+              exporter: d.exporter,
+              protocol,
+              observationDomainId: d.domainId,
+              samplerId: id,
+              interval,
+            });
         }
         // Exporter-wide sampling (options data without a sampler id) is saved with samplerId -1.
         if (d.exporterRate > 0)
           sampling.push({
             exporter: d.exporter,
+            protocol,
             observationDomainId: d.domainId,
             samplerId: -1,
             interval: d.exporterRate,
@@ -282,7 +370,7 @@ class Session implements DecoderSession, MessageHandler {
     if (this.templateCount + s.templates.length > MAX_TEMPLATES)
       throw new DecoderStateError(`templates: more than ${MAX_TEMPLATES}`);
     for (const t of s.templates) {
-      const dom = this.domain(t.exporter, t.observationDomainId, t.protocol);
+      const dom = this.domain(t.exporter, t.protocol, t.observationDomainId);
       if (!dom) throw new DecoderStateError(`templates: more than ${MAX_DOMAINS} exporter domains`);
       const specs = t.fields.map((f) => ({ id: f.id, length: f.length, enterprise: f.enterprise }));
       const shape = this.shape(t.protocol, t.scopeCount, specs);
@@ -296,7 +384,7 @@ class Session implements DecoderSession, MessageHandler {
       });
     }
     for (const x of s.sampling) {
-      const dom = this.domain(x.exporter, x.observationDomainId, 'ipfix');
+      const dom = this.domain(x.exporter, x.protocol ?? 'ipfix', x.observationDomainId);
       if (!dom) throw new DecoderStateError(`sampling: more than ${MAX_DOMAINS} exporter domains`);
       if (x.samplerId < 0) dom.exporterRate = x.interval;
       else if (dom.samplers.size < MAX_SAMPLERS_PER_DOMAIN || dom.samplers.has(x.samplerId))
@@ -306,10 +394,11 @@ class Session implements DecoderSession, MessageHandler {
 
   // ---- message dispatch -------------------------------------------------------------------
 
-  private run(d: RawDatagram, mode: Mode, sink: DecodeSink | undefined, out: BatchSink | undefined): void {
+  private run(d: RawDatagram, full: boolean, sink: DecodeSink | undefined, out: BatchSink | undefined): void {
     this.d = d;
-    this.mode = mode;
+    this.full = full;
     this.sink = sink;
+    this.ev = sink !== undefined && sink.event !== undefined ? (sink as EventSink) : null;
     this.out = out;
     this.dom = null;
     this.recordIndex = 0;
@@ -319,59 +408,76 @@ class Session implements DecoderSession, MessageHandler {
     const b = d.bytes;
     if (b.length < 2) {
       this.malformedAs('ipfix', 'short-header', 0);
-      return;
-    }
-    const version = (b[0]! << 8) | b[1]!;
-    if (version === 10) {
-      walkIpfix(b, this);
-      if (this.dom) this.endSequence(this.dom, SEQUENCE_REORDER_WINDOW_RECORDS, this.dataRecords);
-    } else if (version === 9) {
-      walkNetflow9(b, this);
-    } else if (version === 5) {
-      this.netflow5(b);
     } else {
-      this.m.unsupported.inc();
-      this.emit(sink, { kind: 'unsupported-version', exporter: d.exporter.address, version });
+      const version = (b[0]! << 8) | b[1]!;
+      if (version === 10) {
+        walkIpfix(b, this);
+        if (this.dom !== null) this.endSequence(this.dom, SEQUENCE_REORDER_WINDOW_RECORDS, this.dataRecords);
+      } else if (version === 9) {
+        walkNetflow9(b, this);
+      } else if (version === 5) {
+        this.netflow5(b);
+      } else if (version === 0 && b.length >= 4 && ((b[2]! << 8) | b[3]!) === 5) {
+        // A first 32-bit word of 5 is sFlow v5 (NetFlow/IPFIX put their 16-bit version first);
+        // the sFlow decoder judges the rest, so truncated datagrams are counted as sFlow.
+        this.sflowDatagram(d);
+      } else {
+        this.m.unsupported.inc();
+        this.ev?.event({ kind: 'unsupported-version', exporter: d.exporter.address, version });
+      }
     }
     this.d = null;
     this.sink = undefined;
+    this.ev = null;
     this.out = undefined;
+    // The last message's bytes are not kept alive by the view cache.
+    this.X.dvBytes = null;
   }
 
   /** MessageHandler: starts a message (domain lookup, statistics, clock offset, v9 sequence). */
-  begin(h: MessageHeader): boolean {
+  begin(
+    protocol: Protocol,
+    domainId: number,
+    sequence: number,
+    exportMs: number,
+    sysUptime: number,
+  ): boolean {
     const d = this.d!;
-    this.hdr = h;
-    const dom = this.domain(d.exporter.address, h.observationDomainId, h.protocol);
-    if (!dom) {
-      this.malformedAs(h.protocol, 'domain-limit', 0);
+    this.hProtocol = protocol;
+    this.hSequence = sequence;
+    this.hExportMs = exportMs;
+    this.hSysUptime = sysUptime;
+    const dom = this.domain(d.exporter.address, protocol, domainId);
+    if (dom === null) {
+      this.malformedAs(protocol, 'domain-limit', 0);
       return false;
     }
     this.dom = dom;
-    dom.protocol = h.protocol;
-    dom.lastSeen = d.receivedAt;
+    const receivedAt = d.receivedAt;
+    dom.lastSeen = receivedAt;
     dom.silent = false;
     dom.datagrams++;
-    this.m.datagrams[h.protocol].inc();
-    const offset = d.receivedAt - h.exportMs;
+    dom.cDatagrams.inc();
+    const offset = receivedAt - exportMs;
     dom.clockOffsetMs = offset;
-    if (Number.isNaN(dom.reportedOffset) || Math.abs(offset - dom.reportedOffset) > CLOCK_OFFSET_EVENT_MS) {
+    const reported = dom.reportedOffset;
+    if (!(offset - reported <= CLOCK_OFFSET_EVENT_MS && reported - offset <= CLOCK_OFFSET_EVENT_MS)) {
+      // Also true while `reported` is NaN (first message).
       dom.reportedOffset = offset;
-      this.emit(this.sink, {
+      this.ev?.event({
         kind: 'clock-offset',
         exporter: dom.exporter,
         observationDomainId: dom.domainId,
         offsetMs: offset,
       });
     }
-    if (h.protocol === 'netflow9')
-      this.sequence(dom, h.sequence, 1, h.sysUptime, SEQUENCE_REORDER_WINDOW_PACKETS);
+    if (protocol === 'netflow9') this.sequence(dom, sequence, 1, sysUptime, SEQUENCE_REORDER_WINDOW_PACKETS);
     return true;
   }
 
   template(templateId: number, scopeCount: number, specs: FieldSpecifier[]): void {
     const dom = this.dom!;
-    const protocol = this.hdr.protocol === 'netflow9' ? 'netflow9' : 'ipfix';
+    const protocol = this.hProtocol === 'netflow9' ? 'netflow9' : 'ipfix';
     const key = shapeKey(protocol, scopeCount, specs);
     const existing = dom.templates.get(templateId);
     const receivedAt = this.d!.receivedAt;
@@ -393,11 +499,11 @@ class Session implements DecoderSession, MessageHandler {
     const ident = { exporter: dom.exporter, observationDomainId: dom.domainId, templateId };
     if (existing) {
       this.m.templatesChanged.inc();
-      this.emit(this.sink, { kind: 'template-changed', ...ident });
+      this.ev?.event({ kind: 'template-changed', ...ident });
     } else {
       this.templateCount++;
       this.m.templatesAdded.inc();
-      this.emit(this.sink, { kind: 'template-added', ...ident, options: scopeCount > 0 });
+      this.ev?.event({ kind: 'template-added', ...ident, options: scopeCount > 0 });
     }
     if (this.pending.length > 0) this.decodePending(dom, templateId);
   }
@@ -414,7 +520,7 @@ class Session implements DecoderSession, MessageHandler {
       dom.templates.delete(id);
       this.templateCount--;
       this.m.templatesWithdrawn.inc();
-      this.emit(this.sink, {
+      this.ev?.event({
         kind: 'template-withdrawn',
         exporter: dom.exporter,
         observationDomainId: dom.domainId,
@@ -427,18 +533,90 @@ class Session implements DecoderSession, MessageHandler {
     const dom = this.dom!;
     const ordinal = this.setOrdinal++;
     const t = dom.templates.get(setId);
-    if (!t) {
+    if (t === undefined) {
       this.hold(dom, setId, b, start, end, ordinal);
       return;
     }
-    const h = this.hdr;
-    const n = this.decodeSet(dom, t, b, start, end, h.sequence, h.exportMs, h.sysUptime, this.recordIndex);
+    const n = this.decodeSet(
+      dom,
+      t,
+      b,
+      start,
+      end,
+      this.hSequence,
+      this.hExportMs,
+      this.hSysUptime,
+      this.recordIndex,
+    );
     this.recordIndex += n;
     this.dataRecords += n;
   }
 
   malformed(reason: MalformedReason, offset: number): void {
-    this.malformedAs(this.hdr.protocol, reason, offset);
+    this.malformedAs(this.hProtocol, reason, offset);
+  }
+
+  // ---- sFlow ------------------------------------------------------------------------------
+
+  /** One sFlow v5 datagram through the sFlow decoder, with this session's sFlow state. */
+  private sflowDatagram(d: RawDatagram): void {
+    const ctx = this.sflowCtx;
+    ctx.exporter = d.exporter.address;
+    ctx.receivedAt = d.receivedAt;
+    if (this.full) decodeSflowDatagram(d.bytes, ctx, this.sflow, this.sink!);
+    else decodeSflowDatagramToBatch(d.bytes, ctx, this.sflow, this.out!, this.sink);
+    this.syncSflowMetrics();
+  }
+
+  /**
+   * Moves what the sFlow decoder counted in its state since the last call into the metrics: the
+   * decoder keeps plain totals (it is pure and knows no registry), the session owns the metrics.
+   */
+  private syncSflowMetrics(): void {
+    const s = this.sflow.stats;
+    const seen = this.sflowSeen;
+    const m = this.m;
+    if (s.datagrams !== seen.datagrams) {
+      m.datagrams.sflow5.inc(s.datagrams - seen.datagrams);
+      seen.datagrams = s.datagrams;
+    }
+    if (s.flows !== seen.flows) {
+      m.flows.sflow5.inc(s.flows - seen.flows);
+      seen.flows = s.flows;
+    }
+    if (s.counters !== seen.counters) {
+      m.counters.inc(s.counters - seen.counters);
+      seen.counters = s.counters;
+    }
+    if (s.malformed !== seen.malformed) {
+      m.malformed.sflow.inc(s.malformed - seen.malformed);
+      seen.malformed = s.malformed;
+    }
+    // Sequence anomalies, drops and evictions are rare: one comparison covers them all.
+    if (
+      s.lost !== seen.lost ||
+      s.reordered !== seen.reordered ||
+      s.restarts !== seen.restarts ||
+      s.samplesLost !== seen.samplesLost ||
+      s.samplingDrops !== seen.samplingDrops ||
+      s.agentsEvicted !== seen.agentsEvicted ||
+      s.sourcesEvicted !== seen.sourcesEvicted
+    ) {
+      m.lost.sflow5.inc(s.lost - seen.lost);
+      m.reordered.sflow5.inc(s.reordered - seen.reordered);
+      m.restarts.sflow5.inc(s.restarts - seen.restarts);
+      m.sflowSamplesLost.inc(s.samplesLost - seen.samplesLost);
+      m.sflowSamplingDrops.inc(s.samplingDrops - seen.samplingDrops);
+      m.sflowAgentsEvicted.inc(s.agentsEvicted - seen.agentsEvicted);
+      m.sflowSourcesEvicted.inc(s.sourcesEvicted - seen.sourcesEvicted);
+      seen.lost = s.lost;
+      seen.reordered = s.reordered;
+      seen.restarts = s.restarts;
+      seen.samplesLost = s.samplesLost;
+      seen.samplingDrops = s.samplingDrops;
+      seen.agentsEvicted = s.agentsEvicted;
+      seen.sourcesEvicted = s.sourcesEvicted;
+    }
   }
 
   // ---- NetFlow v5 -------------------------------------------------------------------------
@@ -449,15 +627,7 @@ class Session implements DecoderSession, MessageHandler {
       return;
     }
     const h = readNetflow5Header(b);
-    if (
-      !this.begin({
-        protocol: 'netflow5',
-        observationDomainId: (h.engineType << 8) | h.engineId,
-        sequence: h.sequence,
-        exportMs: h.exportMs,
-        sysUptime: h.sysUptime,
-      })
-    )
+    if (!this.begin('netflow5', (h.engineType << 8) | h.engineId, h.sequence, h.exportMs, h.sysUptime))
       return;
     const dom = this.dom!;
     let count = h.count;
@@ -474,7 +644,7 @@ class Session implements DecoderSession, MessageHandler {
     X.rate = h.samplingInterval > 0 ? h.samplingInterval : this.defaultRate(dom, true);
     X.recordIndex = 0;
     const end = NETFLOW5_HEADER_LENGTH + count * NETFLOW5_RECORD_LENGTH;
-    if (this.mode === 'full') {
+    if (this.full) {
       X.obs = {
         exporter: dom.exporter,
         observationDomainId: dom.domainId,
@@ -491,7 +661,7 @@ class Session implements DecoderSession, MessageHandler {
       this.batchLoop(b, NETFLOW5_HEADER_LENGTH, end, dom, netflow5Batch);
     }
     dom.records += count;
-    this.m.flows.netflow5.inc(count);
+    dom.cFlows.inc(count);
   }
 
   // ---- data sets --------------------------------------------------------------------------
@@ -522,7 +692,7 @@ class Session implements DecoderSession, MessageHandler {
     X.recordIndex = indexBase;
     X.depth = 0;
     const options = shape.scopeCount > 0;
-    if (options || this.mode === 'full') {
+    if (options || this.full) {
       X.obs = {
         exporter: dom.exporter,
         observationDomainId: dom.domainId,
@@ -533,18 +703,18 @@ class Session implements DecoderSession, MessageHandler {
     }
     if (options) return this.optionsSet(dom, shape, b, start, end);
     X.rate = this.defaultRate(dom, false);
-    if (this.mode === 'batch') {
+    if (!this.full) {
       X.domainId = dom.domainId;
       X.templateId = t.templateId;
       X.sequence = sequence;
       X.recordsLeft = MAX_RECORDS_PER_SET;
-      const n = this.batchLoop(b, start, end, dom, batchDecoder(shape));
+      const n = this.batchLoop(b, start, end, dom, shape.batch ?? batchDecoder(shape));
       dom.records += n;
-      this.m.flows[t.protocol].inc(n);
+      dom.cFlows.inc(n);
       return n;
     }
-    const fn = fullDecoder(shape);
-    X.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const fn = shape.full ?? fullDecoder(shape);
+    X.view(b);
     const sink = this.sink!;
     const min = shape.minLength;
     const fixed = shape.fixedLength;
@@ -567,7 +737,7 @@ class Session implements DecoderSession, MessageHandler {
       sink.record(r);
     }
     dom.records += n;
-    this.m.flows[t.protocol].inc(n);
+    dom.cFlows.inc(n);
     return n;
   }
 
@@ -583,7 +753,7 @@ class Session implements DecoderSession, MessageHandler {
     const out = this.out!;
     const first = X.recordIndex;
     let batch = out.batch;
-    X.exporterIndex = batch.exporterId(dom.exporter);
+    X.exporterIndex = this.batchExporter(dom, batch);
     let o = start;
     for (;;) {
       const rc = fn(b, o, end, batch, X);
@@ -592,7 +762,7 @@ class Session implements DecoderSession, MessageHandler {
         batch = out.batch;
         // A sink that does not empty the batch would make this loop spin; stop instead.
         if (batch.length >= batch.capacity) break;
-        X.exporterIndex = batch.exporterId(dom.exporter);
+        X.exporterIndex = this.batchExporter(dom, batch);
         o = X.next;
         continue;
       }
@@ -602,7 +772,15 @@ class Session implements DecoderSession, MessageHandler {
     return X.recordIndex - first;
   }
 
-  /** Options data: printed as `OptionsRecord`s and applied (sampling, system init time). */
+  /** The domain's exporter index in `batch`'s exporter table, looked up once per batch object. */
+  private batchExporter(dom: Domain, batch: FlowBatch): number {
+    if (dom.batchRef !== batch) {
+      dom.batchExporter = batch.exporterId(dom.exporter);
+      dom.batchRef = batch;
+    }
+    return dom.batchExporter;
+  }
+
   private optionsSet(dom: Domain, shape: TemplateShape, b: Uint8Array, start: number, end: number): number {
     const X = this.X;
     const sink = this.sink;
@@ -633,7 +811,7 @@ class Session implements DecoderSession, MessageHandler {
       sink?.record(rec);
     }
     dom.records += n;
-    this.m.options[shape.protocol].inc(n);
+    dom.cOptions.inc(n);
     return n;
   }
 
@@ -692,7 +870,7 @@ class Session implements DecoderSession, MessageHandler {
     }
     if (changed) {
       this.m.samplingChanges.inc();
-      this.emit(this.sink, {
+      this.ev?.event({
         kind: 'sampling-changed',
         exporter: dom.exporter,
         observationDomainId: dom.domainId,
@@ -718,43 +896,43 @@ class Session implements DecoderSession, MessageHandler {
     end: number,
     ordinal: number,
   ): void {
+    const ev = this.ev;
     const ident = { exporter: dom.exporter, observationDomainId: dom.domainId, templateId };
-    this.emit(this.sink, { kind: 'template-missing', ...ident });
+    ev?.event({ kind: 'template-missing', ...ident });
     // The record count of this set is unknown, so IPFIX sequence tracking resynchronises.
     this.hadPending = true;
     const len = end - start;
     if (this.opts.pendingMaxSets <= 0 || len > MAX_PENDING_BYTES) {
       this.m.pendingDropped.overflow.inc();
-      this.emit(this.sink, { kind: 'pending-dropped', ...ident, reason: 'overflow' });
+      ev?.event({ kind: 'pending-dropped', ...ident, reason: 'overflow' });
       return;
     }
     while (
       this.pending.length > 0 &&
       (this.pending.length >= this.opts.pendingMaxSets || this.pendingBytes + len > MAX_PENDING_BYTES)
     ) {
-      this.dropPending(this.pending.shift()!, 'overflow', this.sink);
+      this.dropPending(this.pending.shift()!, 'overflow', ev);
     }
-    const h = this.hdr;
     this.pending.push({
       domain: dom,
-      protocol: h.protocol,
+      protocol: this.hProtocol,
       templateId,
       bytes: b.slice(start, end),
-      sequence: h.sequence,
-      exportMs: h.exportMs,
-      sysUptime: h.sysUptime,
+      sequence: this.hSequence,
+      exportMs: this.hExportMs,
+      sysUptime: this.hSysUptime,
       receivedAt: this.d!.receivedAt,
       indexBase: (ordinal + 1) * 65536,
     });
     this.pendingBytes += len;
     this.m.pendingBuffered.inc();
-    this.emit(this.sink, { kind: 'pending-buffered', ...ident });
+    ev?.event({ kind: 'pending-buffered', ...ident });
   }
 
-  private dropPending(p: PendingSet, reason: 'overflow' | 'timeout', sink: DecodeSink | undefined): void {
+  private dropPending(p: PendingSet, reason: 'overflow' | 'timeout', ev: EventSink | null): void {
     this.pendingBytes -= p.bytes.length;
     this.m.pendingDropped[reason].inc();
-    this.emit(sink, {
+    ev?.event({
       kind: 'pending-dropped',
       exporter: p.domain.exporter,
       observationDomainId: p.domain.domainId,
@@ -774,7 +952,7 @@ class Session implements DecoderSession, MessageHandler {
     if (ready.length === 0) return;
     this.pending = this.pending.filter((p) => !(p.domain === dom && p.templateId === templateId));
     const X = this.X;
-    const saved = { recordIndex: X.recordIndex };
+    const savedIndex = X.recordIndex;
     for (const p of ready) {
       this.pendingBytes -= p.bytes.length;
       const n = this.decodeSet(
@@ -789,7 +967,7 @@ class Session implements DecoderSession, MessageHandler {
         p.indexBase,
       );
       this.m.pendingDecoded.inc();
-      this.emit(this.sink, {
+      this.ev?.event({
         kind: 'pending-decoded',
         exporter: dom.exporter,
         observationDomainId: dom.domainId,
@@ -797,13 +975,13 @@ class Session implements DecoderSession, MessageHandler {
         records: n,
       });
     }
-    X.recordIndex = saved.recordIndex;
+    X.recordIndex = savedIndex;
   }
 
   // ---- sequence numbers -------------------------------------------------------------------
 
   private endSequence(dom: Domain, window: number, units: number): void {
-    this.sequence(dom, this.hdr.sequence, units, NaN, window);
+    this.sequence(dom, this.hSequence, units, NaN, window);
     if (this.hadPending) dom.expected = -1;
   }
 
@@ -813,13 +991,13 @@ class Session implements DecoderSession, MessageHandler {
    * `window` behind counts as reordered; further back, or a sysUptime that went back, a restart.
    */
   private sequence(dom: Domain, seq: number, units: number, uptime: number, window: number): void {
-    const proto = this.hdr.protocol;
-    const next = (seq + units) % TWO_32;
+    const next = (seq + units) >>> 0; // modulo 2^32 (both are below 2^32)
     const lastUptime = dom.lastUptime;
-    if (!Number.isNaN(uptime)) {
+    const hasUptime = uptime === uptime; // not NaN
+    if (hasUptime) {
       const back = lastUptime - uptime;
       if (lastUptime >= 0 && back > UPTIME_RESTART_SLACK_MS && back < 2 ** 31) {
-        this.restart(dom, proto);
+        this.restart(dom);
         dom.expected = next;
         dom.lastUptime = uptime;
         return;
@@ -827,22 +1005,22 @@ class Session implements DecoderSession, MessageHandler {
     }
     if (dom.expected < 0) {
       dom.expected = next;
-      if (!Number.isNaN(uptime)) dom.lastUptime = uptime;
+      if (hasUptime) dom.lastUptime = uptime;
       return;
     }
     const diff = (seq - dom.expected) | 0;
     if (diff === 0) {
       dom.expected = next;
-      if (!Number.isNaN(uptime)) dom.lastUptime = uptime;
+      if (hasUptime) dom.lastUptime = uptime;
       return;
     }
-    const ident = { exporter: dom.exporter, observationDomainId: dom.domainId };
     if (diff > 0) {
       dom.lost += diff;
-      this.m.lost[proto].inc(diff);
-      this.emit(this.sink, {
+      dom.cLost.inc(diff);
+      this.ev?.event({
         kind: 'sequence-gap',
-        ...ident,
+        exporter: dom.exporter,
+        observationDomainId: dom.domainId,
         expected: dom.expected,
         received: seq,
         lost: diff,
@@ -852,20 +1030,26 @@ class Session implements DecoderSession, MessageHandler {
       dom.reordered++;
       // The late units were counted lost when the gap was seen; they arrived after all.
       dom.lost = Math.max(0, dom.lost - units);
-      this.m.reordered[proto].inc();
-      this.emit(this.sink, { kind: 'sequence-reorder', ...ident, expected: dom.expected, received: seq });
+      dom.cReordered.inc();
+      this.ev?.event({
+        kind: 'sequence-reorder',
+        exporter: dom.exporter,
+        observationDomainId: dom.domainId,
+        expected: dom.expected,
+        received: seq,
+      });
       return;
     } else {
-      this.restart(dom, proto);
+      this.restart(dom);
       dom.expected = next;
     }
-    if (!Number.isNaN(uptime)) dom.lastUptime = uptime;
+    if (hasUptime) dom.lastUptime = uptime;
   }
 
-  private restart(dom: Domain, proto: Protocol): void {
+  private restart(dom: Domain): void {
     dom.restarts++;
-    this.m.restarts[proto].inc();
-    this.emit(this.sink, {
+    dom.cRestarts.inc();
+    this.ev?.event({
       kind: 'exporter-restart',
       exporter: dom.exporter,
       observationDomainId: dom.domainId,
@@ -874,16 +1058,41 @@ class Session implements DecoderSession, MessageHandler {
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  private domain(exporter: string, domainId: number, protocol: Protocol): Domain | null {
-    let byDomain = this.domains.get(exporter);
-    let dom = byDomain?.get(domainId);
-    if (dom) return dom;
-    if (this.domainCount >= MAX_DOMAINS) return null;
-    if (!byDomain) {
-      byDomain = new Map();
-      this.domains.set(exporter, byDomain);
+  /**
+   * The state of `exporter` + `protocol` + `domainId`, created on first use; null at MAX_DOMAINS.
+   * Protocols are kept apart: their sequence numbers count different things and their template
+   * ids are separate name spaces.
+   */
+  private domain(exporter: string, protocol: Protocol, domainId: number): Domain | null {
+    const p = PROTO_INDEX[protocol];
+    let entry = this.lastEntry;
+    if (entry === null || this.lastAddress !== exporter) {
+      entry = this.exporterMap.get(exporter) ?? null;
+      if (entry === null) {
+        if (this.domainCount >= MAX_DOMAINS) return null;
+        entry = { domains: new Map(), last: [null, null, null] };
+        this.exporterMap.set(exporter, entry);
+      }
+      this.lastAddress = exporter;
+      this.lastEntry = entry;
     }
-    dom = {
+    const last = entry.last[p]!;
+    if (last !== null && last.domainId === domainId) return last;
+    const key = p * TWO_32 + domainId;
+    let dom = entry.domains.get(key);
+    if (dom === undefined) {
+      if (this.domainCount >= MAX_DOMAINS) return null;
+      dom = this.newDomain(exporter, protocol, domainId);
+      entry.domains.set(key, dom);
+      this.domainCount++;
+    }
+    entry.last[p] = dom;
+    return dom;
+  }
+
+  private newDomain(exporter: string, protocol: Protocol, domainId: number): Domain {
+    const m = this.m;
+    return {
       exporter,
       domainId,
       protocol,
@@ -903,10 +1112,15 @@ class Session implements DecoderSession, MessageHandler {
       clockOffsetMs: NaN,
       reportedOffset: NaN,
       silent: false,
+      cDatagrams: m.datagrams[protocol],
+      cFlows: m.flows[protocol],
+      cOptions: m.options[protocol],
+      cLost: m.lost[protocol],
+      cReordered: m.reordered[protocol],
+      cRestarts: m.restarts[protocol],
+      batchRef: null,
+      batchExporter: 0,
     };
-    byDomain.set(domainId, dom);
-    this.domainCount++;
-    return dom;
   }
 
   private overrideFor(exporter: string): number {
@@ -928,19 +1142,14 @@ class Session implements DecoderSession, MessageHandler {
   }
 
   private malformedAs(protocol: Protocol, reason: MalformedReason, offset: number): void {
-    const c = this.m.malformed[reason];
-    c.inc();
-    this.emit(this.sink, {
+    this.m.malformed[reason].inc();
+    this.ev?.event({
       kind: 'malformed',
       protocol,
       exporter: this.d?.exporter.address ?? '',
       reason,
       offset,
     });
-  }
-
-  private emit(sink: DecodeSink | undefined, e: DecodeEvent): void {
-    sink?.event?.(e);
   }
 }
 
@@ -1001,14 +1210,18 @@ function validateState(state: unknown): DecoderState {
       lastSeen: t.lastSeen,
     };
   });
-  const sampling = state.sampling.map((x: unknown, i) => {
+  const sampling = state.sampling.map((x: unknown, i): DecoderState['sampling'][number] => {
     const p = `sampling[${i}]`;
     if (!isObj(x)) throw new DecoderStateError(`${p}: expected an object`);
     if (typeof x.exporter !== 'string') throw new DecoderStateError(`${p}.exporter: expected a string`);
     if (typeof x.interval !== 'number' || !(x.interval > 0) || !Number.isFinite(x.interval))
       throw new DecoderStateError(`${p}.interval: expected a positive number`);
+    const protocol = x.protocol;
+    if (protocol !== undefined && protocol !== 'netflow9' && protocol !== 'ipfix')
+      throw new DecoderStateError(`${p}.protocol: expected netflow9 or ipfix`);
     return {
       exporter: x.exporter,
+      ...(protocol === undefined ? {} : { protocol }),
       observationDomainId: intIn(x.observationDomainId, 0, 0xffffffff, `${p}.observationDomainId`),
       samplerId: intIn(x.samplerId, -1, Number.MAX_SAFE_INTEGER, `${p}.samplerId`),
       interval: x.interval,

@@ -1,7 +1,7 @@
 import type { DecodedRecord, RawDatagram, FlowBatch } from '../../common/schema/index.ts';
 
 /** Export protocols this decoder session handles. */
-export type ExportFormat = 'netflow5' | 'netflow9' | 'ipfix';
+export type ExportFormat = 'netflow5' | 'netflow9' | 'ipfix' | 'sflow5';
 
 /**
  * Recoverable anomalies seen while decoding (CONVENTIONS habit 4). Every kind feeds a counter;
@@ -138,9 +138,15 @@ export interface DecoderSessionOptions {
  * columnar hot-path representation from the same compiled templates. Neither throws.
  */
 export interface DecoderSession {
-  /** Decodes one export message (any supported version, recognised from its header). */
+  /**
+   * Decodes one export message (any supported version, recognised from its header: NetFlow v5,
+   * v9, IPFIX, or an sFlow v5 datagram, whose first 32-bit word is 5).
+   */
   decode(d: RawDatagram, sink: DecodeSink): void;
-  /** Decodes flows into the batch sink; options records and events still go to `sink` when given. */
+  /**
+   * Decodes flows into the batch sink; options records, sFlow counter records and events still go
+   * to `sink` when given.
+   */
   decodeToBatch(d: RawDatagram, out: BatchSink, sink?: DecodeSink): void;
   /** Housekeeping at wall time `nowMs`: template expiry, pending timeouts, silence alarms. */
   tick(nowMs: number, sink?: DecodeSink): void;
@@ -152,39 +158,53 @@ export interface DecoderSession {
   exporters(): ExporterStats[];
 }
 
-/** Statistics of one exporter address + observation domain, as tracked by a decoder session. */
+/**
+ * Statistics of one exporter address + observation domain (sFlow: agent address + sub-agent id),
+ * as tracked by a decoder session. Each protocol is tracked apart: an address that sends both
+ * IPFIX and sFlow (or v9) has one entry per protocol.
+ */
 export interface ExporterStats {
   exporter: string;
   observationDomainId: number;
-  /** Protocol of the last message seen. */
+  /** Protocol of the messages counted here. */
   protocol: ExportFormat;
   /** Reception time of the last message (epoch ms). */
   lastSeen: number;
   datagrams: number;
   records: number;
   /**
-   * Missing by sequence number, net of late arrivals: flows (v5), export packets (v9) or data
-   * records (IPFIX), each protocol's own unit.
+   * Missing by sequence number, net of late arrivals: flows (v5), export packets (v9), data
+   * records (IPFIX) or datagrams (sFlow), each protocol's own unit.
    */
   lost: number;
   /** Messages that arrived late, within the reorder window. */
   reordered: number;
   /** Exporter restarts detected (large backward sequence jump, or sysUptime going back). */
   restarts: number;
-  /** Last measured receivedAt - export time (ms); null before the first message. */
+  /** Last measured receivedAt - export time (ms); null before the first message, and for sFlow (no wall clock). */
   clockOffsetMs: number | null;
   /** True while a silence alarm is raised (cleared by the next message). */
   silent: boolean;
-  /** Templates held for this exporter/domain. */
+  /** Templates held for this exporter/domain (0 for v5 and sFlow). */
   templates: number;
 }
 
-/** Persisted session state: JSON-serialisable, versioned. */
+/**
+ * Persisted session state: JSON-serialisable, versioned. sFlow needs none: every datagram carries
+ * its sampling rate, and its sequence tracking starts over harmlessly after a restart.
+ */
 export interface DecoderState {
   version: 1;
   savedAt: number;
   templates: PersistedTemplate[];
-  sampling: { exporter: string; observationDomainId: number; samplerId: number; interval: number }[];
+  sampling: {
+    exporter: string;
+    /** The protocol whose options data taught the rate; absent in older state (read as IPFIX). */
+    protocol?: 'netflow9' | 'ipfix';
+    observationDomainId: number;
+    samplerId: number;
+    interval: number;
+  }[];
 }
 
 /** One template as received (field specifiers only), enough to recompile it. */

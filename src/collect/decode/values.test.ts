@@ -1,6 +1,38 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIpv6 } from '../../simulate/encode/index.ts';
-import { hexAt, ipv4At, ipv6At, macAt, ntpAt, signedAt, stringAt, unsignedAt } from './values.ts';
+import {
+  hexAt,
+  ipv4At,
+  ipv4String,
+  ipv6At,
+  ipv6FromWords,
+  macAt,
+  ntpAt,
+  signedAt,
+  stringAt,
+  unsignedAt,
+} from './values.ts';
+
+/** RFC 5952 written the plain way, as the reference for the table-driven formatter. */
+function referenceIpv6(b: Uint8Array): string {
+  const g = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff)
+    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; i++) {
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
 
 describe('value formatting', () => {
   it('formats IPv6 per RFC 5952', () => {
@@ -16,6 +48,40 @@ describe('value formatting', () => {
       ['fe80::', 'fe80::'],
     ];
     for (const [input, want] of cases) expect(ipv6At(parseIpv6(input), 0)).toBe(want);
+  });
+
+  it('formats every IPv6 address as the plain RFC 5952 reference does', () => {
+    // Groups drawn mostly from 0 so that zero runs of every length and position occur.
+    const group = fc.oneof(
+      fc.constant(0),
+      fc.constant(0),
+      fc.constant(0xffff),
+      fc.integer({ min: 0, max: 0xffff }),
+    );
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (groups) => {
+        const b = new Uint8Array(16);
+        groups.forEach((x, i) => {
+          b[2 * i] = x >>> 8;
+          b[2 * i + 1] = x & 255;
+        });
+        const want = referenceIpv6(b);
+        expect(ipv6At(b, 0)).toBe(want);
+        const w = (i: number): number => ((groups[2 * i]! << 16) | groups[2 * i + 1]!) >>> 0;
+        expect(ipv6FromWords(w(0), w(1), w(2), w(3))).toBe(want);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('formats every IPv4 address as dotted quad', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (v) => {
+        const want = `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+        expect(ipv4String(v)).toBe(want);
+        expect(ipv4At(new Uint8Array([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]), 0)).toBe(want);
+      }),
+    );
   });
 
   it('formats IPv4, MAC, hex and strings', () => {

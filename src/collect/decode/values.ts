@@ -6,10 +6,39 @@
 
 /** `0`..`255` as strings. */
 const OCTET: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
-/** `0.`..`255.`: IPv4 strings are three table lookups plus one, concatenated. */
+/** `0.`..`255.`. */
 const OCTET_DOT: readonly string[] = OCTET.map((s) => s + '.');
 /** Two lower-case hex digits per byte value. */
 const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/*
+ * Address formatting is most of the cost of a full flow record. Tables indexed by byte (256
+ * entries, which stay in the CPU cache whatever the addresses) give the text of each byte with
+ * its separator, so that an IPv6 group costs one concatenation; 64K-entry tables per 16-bit group
+ * were tried and lose on real-looking (random) addresses to cache misses.
+ */
+
+/** Byte value in hex without leading zeros. */
+const HEX_NZ: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
+/** The same followed by `:`. */
+const HEX_NZ_C: readonly string[] = HEX_NZ.map((s) => s + ':');
+/** The same preceded by `:`. */
+const C_HEX_NZ: readonly string[] = HEX_NZ.map((s) => ':' + s);
+/** Two hex digits followed by `:`. */
+const HEX2_C: readonly string[] = HEX2.map((s) => s + ':');
+
+/** Hex text of a 16-bit group. */
+function group(v: number): string {
+  return v > 255 ? HEX_NZ[v >>> 8]! + HEX2[v & 255]! : HEX_NZ[v]!;
+}
+/** Hex text of a group followed by `:`. */
+function groupColon(v: number): string {
+  return v > 255 ? HEX_NZ[v >>> 8]! + HEX2_C[v & 255]! : HEX_NZ_C[v]!;
+}
+/** `:` followed by the hex text of a group. */
+function colonGroup(v: number): string {
+  return v > 255 ? C_HEX_NZ[v >>> 8]! + HEX2[v & 255]! : C_HEX_NZ[v]!;
+}
 
 /** Dotted-quad IPv4 string of the 4 bytes at `o`. */
 export function ipv4At(b: Uint8Array, o: number): string {
@@ -27,59 +56,85 @@ export function ipv4String(v: number): string {
 }
 
 /**
- * RFC 5952 text of the 16 bytes at `o`: lower case, leading zeros dropped, the longest run of two
- * or more zero groups compressed to `::` (the leftmost on ties), IPv4-mapped addresses as
- * `::ffff:a.b.c.d`.
+ * Longest run of zero groups per zero-group bitmap (bit i = group i is 0), as start * 16 + length;
+ * 0 when no run of two or more exists (RFC 5952 section 4.2.2: a single zero group is never
+ * compressed; the first of equally long runs is).
  */
-export function ipv6At(b: Uint8Array, o: number): string {
-  const g = GROUPS;
-  for (let i = 0; i < 8; i++) g[i] = (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return '::ffff:' + ipv4At(b, o + 12);
-  }
-  let bestStart = -1;
-  let bestLen = 1; // a single zero group is never compressed
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
+const ZERO_RUN: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let z = 0; z < 256; z++) {
+    let bestStart = -1;
+    let bestLen = 1;
+    for (let i = 0; i < 8;) {
+      if ((z & (1 << i)) === 0) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < 8 && (z & (1 << j)) !== 0) j++;
+      if (j - i > bestLen) {
+        bestStart = i;
+        bestLen = j - i;
+      }
+      i = j;
     }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
+    t[z] = bestStart < 0 ? 0 : bestStart * 16 + bestLen;
   }
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      s += '::';
-      i += bestLen - 1;
-      continue;
-    }
-    if (i !== 0 && i !== bestStart + bestLen) s += ':';
-    const v = g[i]!;
-    s += v > 255 ? HEX_NZ[v >> 8]! + HEX2[v & 255]! : HEX_NZ[v]!;
-  }
-  return s;
-}
+  return t;
+})();
 
 /** Scratch for the eight groups of an IPv6 address (no allocation per address). */
 const GROUPS = new Uint16Array(8);
-/** Byte values in hex without leading zeros. */
-const HEX_NZ: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
+
+/**
+ * RFC 5952 text of the eight groups in `GROUPS`: lower case, leading zeros dropped, the longest
+ * run of two or more zero groups compressed to `::` (the leftmost on ties), IPv4-mapped addresses
+ * as `::ffff:a.b.c.d`.
+ */
+function ipv6Text(): string {
+  const g = GROUPS;
+  let z = 0;
+  for (let i = 0; i < 8; i++) if (g[i] === 0) z |= 1 << i;
+  if ((z & 0x3f) === 0x1f && g[5] === 0xffff) {
+    const hi = g[6]!;
+    const lo = g[7]!;
+    return '::ffff:' + OCTET_DOT[hi >>> 8]! + OCTET_DOT[hi & 255]! + OCTET_DOT[lo >>> 8]! + OCTET[lo & 255]!;
+  }
+  const run = ZERO_RUN[z]!;
+  if (run === 0) {
+    let s = group(g[0]!);
+    for (let i = 1; i < 8; i++) s += colonGroup(g[i]!);
+    return s;
+  }
+  const start = run >>> 4;
+  const end = start + (run & 15);
+  // Groups before the run end with ':', those after it start with one: `a:b:` + `:` + `:c:d`.
+  let s = start === 0 ? ':' : '';
+  for (let i = 0; i < start; i++) s += groupColon(g[i]!);
+  if (end === 8) return s + ':';
+  for (let i = end; i < 8; i++) s += colonGroup(g[i]!);
+  return s;
+}
+
+/** RFC 5952 text (see `ipv6Text`) of the 16 bytes at `o`. */
+export function ipv6At(b: Uint8Array, o: number): string {
+  const g = GROUPS;
+  for (let i = 0; i < 8; i++) g[i] = (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
+  return ipv6Text();
+}
 
 /** RFC 5952 text of an IPv6 address given as four big-endian 32-bit words. */
 export function ipv6FromWords(w0: number, w1: number, w2: number, w3: number): string {
-  const b = new Uint8Array(16);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, w0 >>> 0);
-  dv.setUint32(4, w1 >>> 0);
-  dv.setUint32(8, w2 >>> 0);
-  dv.setUint32(12, w3 >>> 0);
-  return ipv6At(b, 0);
+  const g = GROUPS;
+  g[0] = w0 >>> 16;
+  g[1] = w0 & 0xffff;
+  g[2] = w1 >>> 16;
+  g[3] = w1 & 0xffff;
+  g[4] = w2 >>> 16;
+  g[5] = w2 & 0xffff;
+  g[6] = w3 >>> 16;
+  g[7] = w3 & 0xffff;
+  return ipv6Text();
 }
 
 /** Lower-case colon-separated MAC address of the 6 bytes at `o`. */

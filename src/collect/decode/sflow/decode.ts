@@ -32,7 +32,7 @@ import {
   SFLOW_MAX_SAMPLES,
   SFLOW_MAX_STRING_BYTES,
 } from './limits.ts';
-import type { SflowAgentState, SflowState } from './state.ts';
+import type { SflowAgentState, SflowState, SflowStats } from './state.ts';
 import { trackDatagram, trackSample } from './state.ts';
 
 /** Where a datagram came from: the UDP source (used when the agent address is unknown) and when. */
@@ -174,6 +174,8 @@ interface Target {
   sink: DecodeSink | undefined;
   batch: BatchSink | undefined;
   exporterIndex: number;
+  /** Where malformed input is counted (the state's totals). */
+  stats: SflowStats;
 }
 
 /** Per-datagram values shared by all its records. */
@@ -194,7 +196,7 @@ export function decodeSflowDatagram(
   state: SflowState,
   out: DecodeSink,
 ): void {
-  decode(bytes, ctx, state, { sink: out, batch: undefined, exporterIndex: 0 });
+  decode(bytes, ctx, state, { sink: out, batch: undefined, exporterIndex: 0, stats: state.stats });
 }
 
 /**
@@ -208,7 +210,7 @@ export function decodeSflowDatagramToBatch(
   out: BatchSink,
   sink?: DecodeSink,
 ): void {
-  decode(bytes, ctx, state, { sink, batch: out, exporterIndex: 0 });
+  decode(bytes, ctx, state, { sink, batch: out, exporterIndex: 0, stats: state.stats });
 }
 
 /** True when `bytes` starts like an sFlow v5 datagram (32-bit version 5, known address type). */
@@ -220,6 +222,7 @@ export function looksLikeSflow5(bytes: Uint8Array): boolean {
 }
 
 function malformed(t: Target, exporter: string, reason: string, offset: number): void {
+  t.stats.malformed++;
   t.sink?.event?.({ kind: 'malformed', protocol: PROTOCOL, exporter, reason, offset });
 }
 
@@ -262,6 +265,7 @@ function decode(b: Uint8Array, ctx: SflowContext, state: SflowState, t: Target):
     return malformed(t, exporter, 'sample count exceeds datagram or limit', off - 4);
   }
   const agent = trackDatagram(state, exporter, subAgentId, seq, uptime, t.sink);
+  agent.lastSeen = ctx.receivedAt;
   const dg: Datagram = {
     ctx,
     observation: {
@@ -559,6 +563,8 @@ function flowSample(
   const s = sample;
   trackSample(state, dg.agent, s.sourceIdType, s.sourceIdIndex, false, s.seq, s.drops, t.sink);
   const index = dg.recordIndex++;
+  dg.agent.records++;
+  state.stats.flows++;
   if (t.batch) fillRow(t.batch, t.exporterIndex, dg, index);
   else t.sink?.record(flowRecordOf(b, dg, index));
 }
@@ -803,6 +809,8 @@ function counterSample(
   }
   trackSample(state, dg.agent, type, index, true, seq, -1, t.sink);
   const recordIndex = dg.recordIndex++;
+  dg.agent.records++;
+  state.stats.counters++;
   if (t.sink === undefined) return;
   const rec: CountersRecord = {
     recordType: 'counters',

@@ -36,19 +36,68 @@ export interface SflowAgentState {
   inOrder: boolean;
   /** Samplers by source key (see `sourceKey`), insertion order = age. */
   readonly sources: Map<number, SourceState>;
+  // Statistics for the decoder session's `exporters()` (ExporterStats in sFlow's units).
+  /** Reception time of the last datagram (epoch ms). */
+  lastSeen: number;
+  datagrams: number;
+  /** Flow and counter records decoded. */
+  records: number;
+  /** Datagrams missing by sequence number, net of late arrivals. */
+  lost: number;
+  reordered: number;
+  restarts: number;
+  /** True while the session's silence alarm is raised (cleared by the next datagram). */
+  silent: boolean;
+}
+
+/** Totals over all agents, kept as plain numbers; the decoder session turns them into metrics. */
+export interface SflowStats {
+  /** Entries forgotten because a limit was reached. */
+  agentsEvicted: number;
+  sourcesEvicted: number;
+  /** Datagrams whose header was read (the agent known). */
+  datagrams: number;
+  /** Flow records (flow samples) and counter records (counter samples) produced. */
+  flows: number;
+  counters: number;
+  /** Datagrams missing by datagram sequence number (gaps; late arrivals are `reordered`). */
+  lost: number;
+  reordered: number;
+  restarts: number;
+  /** Samples missing by sample sequence number (per data source and sample kind). */
+  samplesLost: number;
+  /** Growth of the agents' drop counters: samples the agents could not send. */
+  samplingDrops: number;
+  /** Malformed datagrams, samples or records (one per `malformed` event). */
+  malformed: number;
 }
 
 /** Decoder state: sequence tracking across datagrams (one per decoder session). */
 export interface SflowState {
   /** Agents by `exporter#subAgentId`, least recently seen first. */
   readonly agents: Map<string, SflowAgentState>;
-  /** Entries forgotten because a limit was reached (reported by the session's metrics). */
-  readonly stats: { agentsEvicted: number; sourcesEvicted: number };
+  /** Totals (reported by the session's metrics). */
+  readonly stats: SflowStats;
 }
 
 /** Creates an empty sFlow decoder state. */
 export function createSflowState(): SflowState {
-  return { agents: new Map(), stats: { agentsEvicted: 0, sourcesEvicted: 0 } };
+  return {
+    agents: new Map(),
+    stats: {
+      agentsEvicted: 0,
+      sourcesEvicted: 0,
+      datagrams: 0,
+      flows: 0,
+      counters: 0,
+      lost: 0,
+      reordered: 0,
+      restarts: 0,
+      samplesLost: 0,
+      samplingDrops: 0,
+      malformed: 0,
+    },
+  };
 }
 
 const TWO_POW_31 = 0x80000000;
@@ -68,16 +117,33 @@ export function trackDatagram(
 ): SflowAgentState {
   const key = exporter + '#' + subAgentId;
   let a = state.agents.get(key);
+  state.stats.datagrams++;
   if (a === undefined) {
     if (state.agents.size >= SFLOW_MAX_AGENTS) {
       const oldest = state.agents.keys().next();
       if (!oldest.done) state.agents.delete(oldest.value);
       state.stats.agentsEvicted++;
     }
-    a = { exporter, subAgentId, seq, uptime, inOrder: true, sources: new Map() };
+    a = {
+      exporter,
+      subAgentId,
+      seq,
+      uptime,
+      inOrder: true,
+      sources: new Map(),
+      lastSeen: 0,
+      datagrams: 1,
+      records: 0,
+      lost: 0,
+      reordered: 0,
+      restarts: 0,
+      silent: false,
+    };
     state.agents.set(key, a);
     return a;
   }
+  a.datagrams++;
+  a.silent = false;
   // Re-insert so that map order stays "least recently seen first" for eviction.
   state.agents.delete(key);
   state.agents.set(key, a);
@@ -85,7 +151,7 @@ export function trackDatagram(
 
   const wrapped = a.uptime > TWO_POW_32 - SFLOW_UPTIME_WRAP_WINDOW_MS && uptime < SFLOW_UPTIME_WRAP_WINDOW_MS;
   if (!wrapped && uptime + SFLOW_UPTIME_RESTART_SLACK_MS < a.uptime) {
-    restart(a, seq, uptime, sink);
+    restart(state, a, seq, uptime, sink);
     return a;
   }
   const expected = (a.seq + 1) >>> 0;
@@ -96,6 +162,8 @@ export function trackDatagram(
     return a;
   }
   if (ahead < TWO_POW_31) {
+    a.lost += ahead;
+    state.stats.lost += ahead;
     sink?.event?.({
       kind: 'sequence-gap',
       exporter,
@@ -110,6 +178,10 @@ export function trackDatagram(
   }
   const behind = (expected - seq) >>> 0;
   if (behind <= SFLOW_DATAGRAM_REORDER_WINDOW) {
+    // The late datagram was counted lost when the gap was seen; it arrived after all.
+    a.reordered++;
+    if (a.lost > 0) a.lost--;
+    state.stats.reordered++;
     sink?.event?.({
       kind: 'sequence-reorder',
       exporter,
@@ -121,11 +193,19 @@ export function trackDatagram(
     return a;
   }
   // A far step back while uptime kept counting: the agent renumbered (e.g. process restart).
-  restart(a, seq, uptime, sink);
+  restart(state, a, seq, uptime, sink);
   return a;
 }
 
-function restart(a: SflowAgentState, seq: number, uptime: number, sink: DecodeSink | undefined): void {
+function restart(
+  state: SflowState,
+  a: SflowAgentState,
+  seq: number,
+  uptime: number,
+  sink: DecodeSink | undefined,
+): void {
+  a.restarts++;
+  state.stats.restarts++;
   sink?.event?.({ kind: 'exporter-restart', exporter: a.exporter, observationDomainId: a.subAgentId });
   a.seq = seq;
   a.uptime = uptime;
@@ -173,6 +253,7 @@ export function trackSample(
   const ahead = (seq - expected) >>> 0;
   if (ahead !== 0) {
     if (ahead < TWO_POW_31) {
+      state.stats.samplesLost += ahead;
       sink?.event?.({
         kind: 'sample-sequence-gap',
         exporter: a.exporter,
@@ -218,6 +299,7 @@ export function trackSample(
   if (drops >= 0) {
     // The drop counter only grows; a smaller value means the sampler was reset.
     if (s.drops >= 0 && drops > s.drops) {
+      state.stats.samplingDrops += drops - s.drops;
       sink?.event?.({
         kind: 'sampling-drops',
         exporter: a.exporter,
