@@ -298,4 +298,17 @@ describe('packet decoder properties', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('drops a datagram whose last fragment ends before a fragment held earlier (fuzz regression)', () => {
+    // Found by the property above: [16,24) is held, then the last fragment [8,16) declares a
+    // total of 16 and the byte count matches, so reassembly would write past the end.
+    const d = createPacketDecoder();
+    const events: PacketEvent[] = [];
+    const beyond = ipv6('::1', '::2', 44, concat(fragHeader(17, 16, true, 7), new Uint8Array(8)));
+    const last = ipv6('::1', '::2', 44, concat(fragHeader(17, 8, false, 7), new Uint8Array(8)));
+    expect(d.decode(LinkType.RAW, beyond, 0, events)).toEqual({ ok: false, reason: 'fragment-held' });
+    const r = d.decode(LinkType.RAW, last, 1, events);
+    expect(r.ok).toBe(false);
+    expect(events.some((e) => e.kind === 'fragments-dropped')).toBe(true);
+  });
 });

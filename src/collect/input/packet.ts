@@ -291,6 +291,13 @@ export function createPacketDecoder(): PacketDecoder {
         dropDatagram(key, p, 'overlap', events);
         return 'fragment-dropped';
       }
+      // A fragment held earlier may reach past the end the last fragment now declares.
+      for (const f of p.fragments) {
+        if (f.offset + f.bytes.length > end) {
+          dropDatagram(key, p, 'overlap', events);
+          return 'fragment-dropped';
+        }
+      }
       p.total = end;
     }
     if (p.total !== -1 && end > p.total) {
