@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Section, loadConfig, type ConfigSource } from '../common/config.ts';
 import { CollectConfigSchema } from '../collect/config.ts';
+import { SelectionConfigSchema, resolveSelectionConfig } from '../select/config.ts';
+import { EdgeConfigSchema } from './edge/config.ts';
 
 /** The `log` section. */
 const LogConfigSchema = Section(
@@ -18,6 +20,8 @@ export const AcdConfigSchema = Type.Object(
   {
     log: LogConfigSchema,
     collect: CollectConfigSchema,
+    select: SelectionConfigSchema,
+    edge: EdgeConfigSchema,
   },
   { additionalProperties: false, default: {} },
 );
@@ -27,5 +31,8 @@ export type AcdConfig = Static<typeof AcdConfigSchema>;
 
 /** Loads the configuration from a YAML file (optional) and `ACD_…` environment overrides. */
 export function loadAcdConfig(source: ConfigSource = {}): AcdConfig {
-  return loadConfig(AcdConfigSchema, source);
+  const config = loadConfig(AcdConfigSchema, source);
+  // Rules a schema cannot express (one basis per channel, unique feed ids), named by key.
+  config.select = resolveSelectionConfig(config.select, 'select');
+  return config;
 }

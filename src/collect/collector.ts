@@ -6,7 +6,13 @@ import { LifecycleError } from '../common/errors.ts';
 import { startAll, stopAll, type Lifecycle } from '../common/lifecycle.ts';
 import type { Logger } from '../common/logging.ts';
 import type { Counter, MetricsRegistry } from '../common/metrics.ts';
-import { FlowBatch, type DecodedRecord, type DnsEvent, type RawDatagram } from '../common/schema/index.ts';
+import {
+  FlowBatch,
+  type DecodedRecord,
+  type DnsEvent,
+  type RawDatagram,
+  type RecordProtocol,
+} from '../common/schema/index.ts';
 import { CollectConfigSchema, type CollectConfig } from './config.ts';
 import { createDecoderSession } from './decode/session.ts';
 import type { BatchSink, DecodeEvent, DecoderSession, DecodeSink } from './decode/types.ts';
@@ -52,6 +58,14 @@ export interface CollectorConfig extends Omit<CollectConfig, 'listen'> {
   onRecord?: (r: DecodedRecord) => void;
   /** Called with every decoder event (after counting). */
   onEvent?: (e: DecodeEvent) => void;
+  /**
+   * Hot-path consumer (the edge's selection): flows are decoded into the columnar batch and handed
+   * over whole — when the batch is full, when the next message is of another protocol, and after
+   * each drain turn — instead of becoming objects. Every row of one call has `protocol`. The
+   * batch is reused after the call returns. Other records (options, sFlow counters, DNS events)
+   * still go to `onRecord`.
+   */
+  onFlowBatch?: (batch: FlowBatch, protocol: RecordProtocol) => void;
   /** Messages decoded per event-loop turn (default `DEFAULT_DRAIN_BATCH`). */
   drainBatch?: number;
 }
@@ -159,8 +173,12 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
   const output = config.output;
   const onRecord = config.onRecord;
   const onEvent = config.onEvent;
-  /** Without an output or a callback no record object is needed: decode to the columnar batch. */
-  const hotPath = output === undefined && onRecord === undefined;
+  const onFlowBatch = config.onFlowBatch;
+  /**
+   * Without an output or a record callback no record object is needed: decode to the columnar
+   * batch (only counted, or handed to `onFlowBatch`).
+   */
+  const hotPath = output === undefined && (onRecord === undefined || onFlowBatch !== undefined);
 
   const exporters = new Set<string>();
   const recordCounters = new Map<string, Counter>();
@@ -229,18 +247,47 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
   };
 
   const batch = new FlowBatch();
+  /** Protocol of the rows in `batch` (for `onFlowBatch`). */
+  let batchProtocol: RecordProtocol = 'ipfix';
+  let flushScheduled = false;
   const batchSink: BatchSink = {
     batch,
     flush(): void {
+      if (batch.length === 0) return;
       countRecord('flow', batch.length);
+      if (onFlowBatch) {
+        try {
+          onFlowBatch(batch, batchProtocol);
+        } catch (err) {
+          if (warnLimit.allow()) logger.error({ err }, 'flow batch handler failed');
+        }
+      }
       batch.clear();
     },
+  };
+  /** Runs after the drain turn that left rows in the batch (a turn is itself a setImmediate). */
+  const flushPending = (): void => {
+    flushScheduled = false;
+    batchSink.flush();
   };
 
   function handle(d: RawDatagram): void {
     decoded++;
     if (exporters.size < MAX_TRACKED_EXPORTERS) exporters.add(d.exporter.address);
     if (hotPath) {
+      if (onFlowBatch) {
+        const p = datagramProtocol(d.bytes);
+        if (p !== batchProtocol) {
+          batchSink.flush();
+          batchProtocol = p;
+        }
+        session.decodeToBatch(d, batchSink, sink);
+        if (batch.length > 0 && !flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flushPending);
+        }
+        return;
+      }
       session.decodeToBatch(d, batchSink, sink);
       if (batch.length > 0) batchSink.flush();
     } else {
@@ -477,6 +524,7 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
       // Everything already received is decoded and written before the output closes.
       queue.drainAll();
       queue.close();
+      batchSink.flush();
       // Destroyed dnstap connections report their 'close' an event-loop turn or two after the
       // server has closed; wait (boundedly) so the final counters include them.
       for (
@@ -537,4 +585,16 @@ function bareHost(hostPort: string): string {
   const colon = hostPort.lastIndexOf(':');
   const host = colon < 0 ? hostPort : hostPort.slice(0, colon);
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/**
+ * The export protocol of a message, from its first bytes: NetFlow v5/v9 and IPFIX start with a
+ * 16-bit version (5, 9, 10); sFlow v5 with a 32-bit version 5 (so its first 16 bits are 0).
+ */
+function datagramProtocol(b: Uint8Array): RecordProtocol {
+  const v = b.length >= 2 ? (b[0]! << 8) | b[1]! : -1;
+  if (v === 10) return 'ipfix';
+  if (v === 9) return 'netflow9';
+  if (v === 5) return 'netflow5';
+  return 'sflow5';
 }

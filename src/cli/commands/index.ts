@@ -4,6 +4,9 @@ import { registerCollect } from './collect.ts';
 import { registerConfig } from './config.ts';
 import { registerDecode } from './decode.ts';
 import { registerDemo } from './demo.ts';
+import { registerEdge } from './edge.ts';
+import { registerGenerate } from './generate.ts';
+import { registerPrefixes } from './prefixes.ts';
 
 /** Registers every `acd` sub-command. Each lives in its own file in this folder. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -11,4 +14,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerDecode(program, ctx);
   registerCollect(program, ctx);
   registerDemo(program, ctx);
+  registerEdge(program, ctx);
+  registerPrefixes(program, ctx);
+  registerGenerate(program, ctx);
 }
