@@ -9,7 +9,7 @@ import { ConfigError } from '../common/errors.ts';
 import { loadLegalParameters, type LegalParameterTable } from '../common/legal/index.ts';
 import { TrustedKeyError, TrustedKeySet } from '../common/signing/index.ts';
 import { MAX_PAYLOAD_BYTES } from '../common/signing/index.ts';
-import { readOperatorsFile } from '../simulate/country/operators-file.ts';
+import { readOperatorsFile } from '../common/operators/index.ts';
 import type { SelectionConfig } from './config.ts';
 import type { OperatorRegistry } from './feeds.ts';
 

@@ -32,7 +32,7 @@ import {
 import { AddressSet } from './sets.ts';
 
 /**
- * The part of the operators file (src/simulate/country/operators-file.ts, `readOperatorsFile`)
+ * The part of the operators file (src/common/operators, `readOperatorsFile`)
  * that selection uses: operators, their ranges, waivers and agreement status.
  */
 export interface OperatorRegistry {

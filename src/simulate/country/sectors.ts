@@ -3,27 +3,9 @@
  * Infrastructure Protection lists them), with what the synthetic operators of each look like.
  */
 
-/** Sector ids, stable: they appear in the operators file, evidence and reports. */
-export const SECTORS = [
-  'information-communications',
-  'finance',
-  'aviation',
-  'airports',
-  'railways',
-  'electric-power',
-  'gas',
-  'government-administrative-services',
-  'medical',
-  'water',
-  'logistics',
-  'chemicals',
-  'credit-cards',
-  'petroleum',
-  'ports',
-] as const;
+import { SECTORS, type Sector } from '../../common/operators/sectors.ts';
 
-/** A critical-infrastructure sector. */
-export type Sector = (typeof SECTORS)[number];
+export { SECTORS, type Sector };
 
 /** How synthetic operators of a sector are named. */
 export interface SectorStyle {
