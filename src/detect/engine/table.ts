@@ -1,0 +1,207 @@
+/**
+ * `KeyedTable`: the keyed state of a detector with a hard memory bound. A fixed number of slots
+ * (allocated once, typed arrays only), keys of a fixed number of 32-bit words, an open-addressing
+ * index (linear probing, backward-shift deletion: no tombstones, so lookups stay short however
+ * much the keys churn), and an intrusive doubly-linked LRU list. When every slot is in use the
+ * least recently touched key is evicted; `expire()` drops keys idle for longer than a TTL.
+ *
+ * Detectors keep their per-key values in their own typed arrays indexed by slot, so the bytes of
+ * one entry are known exactly: `bytesPerEntry` here plus the detector's columns.
+ */
+import { hashWords } from './hash.ts';
+
+/** Marker of an empty index cell / absent slot. */
+const NONE = -1;
+
+/** Bytes of the table's own bookkeeping per slot, besides the key words (see constructor). */
+const OVERHEAD_PER_SLOT = 4 /* hash */ + 8 /* prev,next */ + 8 /* lastSeen */ + 8; /* 2 index cells */
+
+/** Largest capacity accepted: 2^26 slots keep the typed arrays below V8's size limits. */
+export const MAX_TABLE_CAPACITY = 1 << 26;
+
+/** Rounds down to a power of two, at least 16, at most `MAX_TABLE_CAPACITY`. */
+export function capacityFor(maxEntries: number): number {
+  let c = 16;
+  while (c * 2 <= maxEntries && c * 2 <= MAX_TABLE_CAPACITY) c *= 2;
+  return c;
+}
+
+/** A bounded LRU/TTL hash table of fixed-width integer keys. */
+export class KeyedTable {
+  readonly capacity: number;
+  readonly keyWords: number;
+  /** Keys, `keyWords` per slot. */
+  readonly keys: Uint32Array;
+  private readonly hashes: Uint32Array;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  /** Event time each slot was last touched (epoch ms). */
+  readonly lastSeen: Float64Array;
+  private readonly index: Int32Array;
+  private readonly indexMask: number;
+  private readonly free: Int32Array;
+  private freeTop: number;
+  private head = NONE;
+  private tail = NONE;
+  /** Keys in use. */
+  size = 0;
+  /** Keys evicted because the table was full. */
+  evictions = 0;
+  /** Keys dropped by `expire()`. */
+  expired = 0;
+  /** True when the last `acquire()` created the slot (the caller must reset its columns). */
+  created = false;
+  /** Called with a slot just before it is evicted or expired (to emit or count what it held). */
+  onRemove: ((slot: number) => void) | undefined;
+
+  constructor(capacity: number, keyWords: number) {
+    this.capacity = capacityFor(capacity);
+    this.keyWords = keyWords;
+    const c = this.capacity;
+    this.keys = new Uint32Array(c * keyWords);
+    this.hashes = new Uint32Array(c);
+    this.prev = new Int32Array(c);
+    this.next = new Int32Array(c);
+    this.lastSeen = new Float64Array(c);
+    // Twice as many index cells as slots: load factor ≤ 0.5 keeps linear probing short.
+    this.index = new Int32Array(c * 2).fill(NONE);
+    this.indexMask = c * 2 - 1;
+    this.free = new Int32Array(c);
+    for (let i = 0; i < c; i++) this.free[i] = c - 1 - i;
+    this.freeTop = c;
+  }
+
+  /** Bytes per slot of this table (keys + bookkeeping); detectors add their own columns. */
+  get bytesPerEntry(): number {
+    return this.keyWords * 4 + OVERHEAD_PER_SLOT;
+  }
+
+  /** Hash of a key held in `key[0..keyWords)`. */
+  hash(key: Uint32Array): number {
+    return hashWords(key, 0, this.keyWords);
+  }
+
+  private sameKey(slot: number, key: Uint32Array): boolean {
+    const n = this.keyWords;
+    const off = slot * n;
+    const k = this.keys;
+    for (let i = 0; i < n; i++) if (k[off + i] !== key[i]) return false;
+    return true;
+  }
+
+  /** The slot holding `key`, or -1. Does not touch the LRU order. */
+  find(key: Uint32Array, h: number = this.hash(key)): number {
+    const m = this.indexMask;
+    for (let i = h & m; ; i = (i + 1) & m) {
+      const s = this.index[i]!;
+      if (s === NONE) return NONE;
+      if (this.hashes[s] === h && this.sameKey(s, key)) return s;
+    }
+  }
+
+  /**
+   * The slot of `key`, created when absent (evicting the least recently used key when full), and
+   * marked most recently used at event time `now`. `created` tells whether it is new.
+   */
+  acquire(key: Uint32Array, now: number, h: number = this.hash(key)): number {
+    const m = this.indexMask;
+    let i = h & m;
+    for (; ; i = (i + 1) & m) {
+      const s = this.index[i]!;
+      if (s === NONE) break;
+      if (this.hashes[s] === h && this.sameKey(s, key)) {
+        this.created = false;
+        this.touch(s, now);
+        return s;
+      }
+    }
+    if (this.freeTop === 0) {
+      this.evictions++;
+      this.remove(this.tail);
+      // The removal may have shifted cells: find the insertion point again.
+      i = h & m;
+      while (this.index[i] !== NONE) i = (i + 1) & m;
+    }
+    const slot = this.free[--this.freeTop]!;
+    this.index[i] = slot;
+    this.hashes[slot] = h;
+    const n = this.keyWords;
+    for (let k = 0, o = slot * n; k < n; k++) this.keys[o + k] = key[k]!;
+    this.size++;
+    this.lastSeen[slot] = now;
+    this.linkHead(slot);
+    this.created = true;
+    return slot;
+  }
+
+  /** Marks a slot most recently used at `now` (event time; it never moves backwards). */
+  touch(slot: number, now: number): void {
+    if (now > this.lastSeen[slot]!) this.lastSeen[slot] = now;
+    if (this.head === slot) return;
+    this.unlink(slot);
+    this.linkHead(slot);
+  }
+
+  /** Removes a slot (calls `onRemove` first). */
+  remove(slot: number): void {
+    this.onRemove?.(slot);
+    const m = this.indexMask;
+    let i = this.hashes[slot]! & m;
+    while (this.index[i] !== slot) i = (i + 1) & m;
+    // Backward-shift deletion (Knuth 6.4 algorithm R): move later cells of the probe run up.
+    let j = i;
+    for (;;) {
+      j = (j + 1) & m;
+      const s = this.index[j]!;
+      if (s === NONE) break;
+      const home = this.hashes[s]! & m;
+      // Move s into the hole at i unless its home lies cyclically in (i, j].
+      const inRange = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!inRange) {
+        this.index[i] = s;
+        i = j;
+      }
+    }
+    this.index[i] = NONE;
+    this.unlink(slot);
+    this.free[this.freeTop++] = slot;
+    this.size--;
+  }
+
+  /** Drops every key last touched before `before` (event time); returns how many. */
+  expire(before: number): number {
+    let n = 0;
+    while (this.tail !== NONE && this.lastSeen[this.tail]! < before) {
+      this.remove(this.tail);
+      n++;
+    }
+    this.expired += n;
+    return n;
+  }
+
+  /** Calls `fn` for every slot in use, most recent first. */
+  forEach(fn: (slot: number) => void): void {
+    for (let s = this.head; s !== NONE;) {
+      const nx = this.next[s]!;
+      fn(s);
+      s = nx;
+    }
+  }
+
+  private linkHead(slot: number): void {
+    this.prev[slot] = NONE;
+    this.next[slot] = this.head;
+    if (this.head !== NONE) this.prev[this.head] = slot;
+    this.head = slot;
+    if (this.tail === NONE) this.tail = slot;
+  }
+
+  private unlink(slot: number): void {
+    const p = this.prev[slot]!;
+    const n = this.next[slot]!;
+    if (p !== NONE) this.next[p] = n;
+    else this.head = n;
+    if (n !== NONE) this.prev[n] = p;
+    else this.tail = p;
+  }
+}

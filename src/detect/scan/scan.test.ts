@@ -1,0 +1,113 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FlowRecord } from '../../common/schema/record.ts';
+import { flowRecord, runDetection, scenarioFlows, testWorld, truthOf } from '../testing.ts';
+
+const T0 = Date.parse('2026-05-11T09:00:00.000Z');
+
+beforeAll(async () => {
+  await testWorld();
+}, 120_000);
+
+function syn(src: string, dst: string, dport: number, t: number, ttl = 240): FlowRecord {
+  return flowRecord({
+    sourceIPv4Address: src,
+    destinationIPv4Address: dst,
+    sourceTransportPort: 40000,
+    destinationTransportPort: dport,
+    protocolIdentifier: 6,
+    tcpControlBits: 2,
+    packetDeltaCount: 1,
+    octetDeltaCount: 44,
+    flowStartMilliseconds: t,
+    flowEndMilliseconds: t,
+    minimumTTL: ttl,
+  });
+}
+
+describe('scan detector', () => {
+  it.each(['scan-horizontal', 'scan-vertical', 'mirai-scan'])(
+    'finds the scanner of %s',
+    async (name) => {
+      const { records, truth } = await scenarioFlows(name);
+      const { evidence } = runDetection(records);
+      const scans = evidence.filter((e) => e.detector === 'scan');
+      const { attackers } = truthOf(truth, 'scan');
+      expect(scans.length).toBeGreaterThan(0);
+      // Every scanner found, every subject a scanner (precision on the scenario's own traffic).
+      for (const a of attackers) expect(scans.some((e) => e.subject === a)).toBe(true);
+      for (const e of scans) expect(attackers.has(e.subject)).toBe(true);
+      for (const e of scans) expect(['medium', 'high']).toContain(e.severity);
+      if (name === 'scan-vertical') expect(scans.some((e) => e.facts.type === 'vertical')).toBe(true);
+      if (name === 'scan-horizontal')
+        expect(scans.some((e) => e.facts.type === 'horizontal' && e.facts.port === 22)).toBe(true);
+      expect(scans[0]!.recordIds.length).toBeGreaterThan(0);
+    },
+    60_000,
+  );
+
+  it('down-ranks a research scanner from a published range to low severity (not dropped)', () => {
+    const recs: FlowRecord[] = [];
+    for (let i = 0; i < 200; i++)
+      recs.push(syn('162.142.125.33', `198.51.${i >> 8}.${i & 255}`, 443, T0 + i * 100));
+    const { evidence } = runDetection(recs);
+    expect(evidence).toHaveLength(1);
+    expect(evidence[0]).toMatchObject({ detector: 'scan', subject: '162.142.125.33', severity: 'low' });
+    expect(evidence[0]!.facts.researchScanner).toBe('censys');
+  });
+
+  it('groups scanners with the same port, initial TTL and hour into one campaign', () => {
+    const recs: FlowRecord[] = [];
+    for (let i = 0; i < 300; i++)
+      for (const src of ['203.0.113.1', '203.0.113.2', '203.0.113.3'])
+        recs.push(syn(src, `198.51.${i >> 8}.${i & 255}`, 23, T0 + i * 100, 50));
+    const { evidence } = runDetection(recs);
+    expect(new Set(evidence.map((e) => e.facts.campaignId)).size).toBe(1);
+    expect(Math.max(...evidence.map((e) => Number(e.facts.campaignSources)))).toBe(3);
+  });
+
+  it('does not flag clients whose connections succeed, nor a few failures', () => {
+    const recs: FlowRecord[] = [];
+    for (let c = 0; c < 50; c++)
+      for (let k = 0; k < 20; k++) {
+        const t = T0 + c * 1000 + k * 3000;
+        recs.push(
+          flowRecord({
+            sourceIPv4Address: `10.0.${c}.1`,
+            destinationIPv4Address: `192.0.2.${k}`,
+            sourceTransportPort: 50000 + k,
+            destinationTransportPort: 443,
+            protocolIdentifier: 6,
+            tcpControlBits: 27,
+            packetDeltaCount: 12,
+            octetDeltaCount: 5000,
+            flowStartMilliseconds: t,
+            flowEndMilliseconds: t + 500,
+          }),
+        );
+        if (k < 3) recs.push(syn(`10.0.${c}.1`, `192.0.2.${100 + k}`, 8080, t + 1));
+      }
+    recs.sort((a, b) => Number(a.fields.flowEndMilliseconds) - Number(b.fields.flowEndMilliseconds));
+    expect(runDetection(recs).evidence).toEqual([]);
+  });
+
+  it('keys IPv6 scanners by /64', () => {
+    const recs: FlowRecord[] = [];
+    for (let i = 0; i < 100; i++)
+      recs.push(
+        flowRecord({
+          sourceIPv6Address: `2001:db8:1:2::${(i % 7) + 1}`,
+          destinationIPv6Address: `2001:db8:ff::${i + 1}`,
+          sourceTransportPort: 40000,
+          destinationTransportPort: 22,
+          protocolIdentifier: 6,
+          tcpControlBits: 2,
+          packetDeltaCount: 1,
+          octetDeltaCount: 64,
+          flowStartMilliseconds: T0 + i * 100,
+          flowEndMilliseconds: T0 + i * 100,
+        }),
+      );
+    const { evidence } = runDetection(recs);
+    expect(evidence.map((e) => e.subject)).toEqual(['2001:db8:1:2::/64']);
+  });
+});
