@@ -200,6 +200,30 @@ const KeyStoreSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Pseudonymisation keys (never leave the edge).' },
 );
 
+/** Re-identification at the edge (R-OVS-2; src/cli/edge/reidentification.ts, docs/edge.md). */
+const ReidentificationSchema = Type.Object(
+  {
+    stateFile: Type.String({
+      default: 'data/edge/reidentification.json',
+      description:
+        'Ids of answered re-identification requests, kept until each request expires so that a replay is refused after a restart too (no addresses; mode 0600). Empty: memory only.',
+    }),
+    indexEntries: Type.Integer({
+      minimum: 0,
+      maximum: 100_000_000,
+      default: 1_000_000,
+      description:
+        'Pseudonymised endpoints of recently selected records remembered (keyed digests, about 40 bytes each, memory only) so that a request is answered only for a pseudonym the named record really carried; older records are refused. 0 refuses every request.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description:
+      'Signed, dual-authorised re-identification requests; authorisers are select.trustedKeys entries with the reidentification scope.',
+  },
+);
+
 /** The `edge` section. */
 export const EdgeConfigSchema = Section(
   {
@@ -251,6 +275,7 @@ export const EdgeConfigSchema = Section(
       description:
         'Directory of signed revocations (JSON files): dropped in by operators, and where revocations received over the bus are kept so they still apply after a restart (mode 0700).',
     }),
+    reidentification: ReidentificationSchema,
     drainTimeout: Duration({
       default: '10s',
       minimumMs: 0,

@@ -17,7 +17,9 @@
  *   published are carried into the next message, so none are lost while the bus is away.
  * - Control: signed revocations from the bus (`acd.ctl.<provider>`, `acd.ctl.all`) or from files
  *   in `revocationsDir` stop feeds (R-FEED-2); revocations from the bus are kept in
- *   `revocationsDir` so that they still apply after a restart.
+ *   `revocationsDir` so that they still apply after a restart. Signed, dual-authorised
+ *   re-identification requests (`reident-request`) are answered on `acd.ctl.<provider>.answer`
+ *   for the named records only (reidentification.ts; R-OVS-2).
  * - Border table: re-read when `prefixTableFile` changes (`acd prefixes update`); the engine is
  *   rebuilt with the same documents and the revocations received so far.
  * - Bus outages (or an unreachable server at start) never stop collection: batches stay in the
@@ -50,7 +52,8 @@ import {
   type SelectionEngine,
   type SelectionStats,
 } from '../../select/index.ts';
-import { KeyStore } from '../../select/pseudonymise/index.ts';
+import { demoTrustedKeys } from '../../common/signing/demo.ts';
+import { createReidentifier, KeyStore } from '../../select/pseudonymise/index.ts';
 import {
   createJetStreamBus,
   createMemoryBus,
@@ -67,6 +70,11 @@ import {
 } from '../../transport/index.ts';
 import type { EdgeConfig } from './config.ts';
 import { readPrefixTableFile, type EdgeTableSource } from './prefixes.ts';
+import {
+  createEdgeReidentification,
+  PseudonymIndex,
+  type EdgeReidentificationStats,
+} from './reidentification.ts';
 import type { SelectionSetup } from './selection.ts';
 
 /** How often the edge checks the prefix table file and the revocations directory. */
@@ -122,6 +130,8 @@ export interface EdgeStats {
   activeFeeds: number;
   tableVersion: string;
   keyEpoch: number;
+  /** Re-identification requests answered and refused, and addresses revealed (numbers only). */
+  reidentification: EdgeReidentificationStats;
 }
 
 /** The running edge. */
@@ -253,6 +263,31 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
   let collector: Collector | undefined;
   let controlSub: Subscription | undefined;
   const spoolM = spoolMetrics(metrics);
+  const demoMode = sel.mode !== 'production';
+  const pseudonymIndex = new PseudonymIndex(e.reidentification.indexEntries);
+  const reid = createEdgeReidentification({
+    reidentifier: createReidentifier({
+      keys: keyStore,
+      // Authorisers are select.trustedKeys entries with the `reidentification` scope; demo and
+      // eval mode add the public demonstration keys, as selection does (DESIGN section 5).
+      trust: demoMode
+        ? o.setup.trustedKeys.with(
+            demoTrustedKeys()
+              .list()
+              .filter((k) => o.setup.trustedKeys.get(k.keyId) === undefined),
+          )
+        : o.setup.trustedKeys,
+      providerId,
+      clock,
+      allowDemo: demoMode,
+    }),
+    index: pseudonymIndex,
+    clock,
+    logger,
+    providerId,
+    bus: () => bus,
+    stateFile: e.reidentification.stateFile,
+  });
 
   let busConnected = false;
   let stopping = false;
@@ -301,6 +336,8 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
     const n = parts.length;
     const now = clock.monotonic();
     for (const r of records) {
+      // Which pseudonyms each record carried: re-identification answers only for those.
+      pseudonymIndex.note(r);
       const p = n === 1 ? 0 : fnv1a(sourceText(r)) % n;
       const arr = parts[p]!;
       if (arr.length === 0) partSince[p] = now;
@@ -422,6 +459,10 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
   }
 
   async function onControl(m: DeliveredControl): Promise<void> {
+    if (m.kind === 'reident-request') {
+      await reid.handle(m);
+      return;
+    }
     if (m.kind !== 'revocation') {
       logger.info({ kind: m.kind, messageId: m.messageId }, 'control: message kind not handled by this edge');
       return;
@@ -534,6 +575,7 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
         { keyEpoch: key.epoch, notAfter: new Date(key.notAfter).toISOString() },
         'keys: pseudonymisation epoch in use',
       );
+      await reid.load();
       await pollRevocations(true);
       engine = newEngine(table);
       const statuses = engine.activate();
@@ -665,6 +707,7 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
         activeFeeds: (engine?.feeds() ?? []).filter((f) => f.state === 'active').length,
         tableVersion: table.tableVersion,
         keyEpoch: epoch,
+        reidentification: reid.stats(),
       };
     },
 

@@ -196,6 +196,8 @@ export const ReidentificationRequestPayloadSchema = Type.Object(
       ),
       { minItems: 1, maxItems: MAX_REID_RECORDS },
     ),
+    /** Set on requests signed with the demonstration keys (demo/eval mode only). */
+    demo: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
