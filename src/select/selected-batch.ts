@@ -181,6 +181,81 @@ export class SelectedBatch {
     return j;
   }
 
+  /**
+   * Copies the allow-listed columns of rows `rows[0..count)` of `b` to rows 0..count of this
+   * (empty) batch (engine use; same columns as `copyRow`). Column by column, and runs of
+   * consecutive source rows as one block copy each: with most rows of a batch selected this is
+   * a few `memcpy`s per column instead of ~25 scattered element copies per row.
+   */
+  copyRows(b: FlowBatch, rows: Uint32Array, count: number): void {
+    this.length = count;
+    if (count === 0) return;
+    // Runs of consecutive source rows: [source start, destination start, length] triples.
+    const runs: number[] = [];
+    let k = 0;
+    while (k < count) {
+      const start = rows[k]!;
+      let len = 1;
+      while (k + len < count && rows[k + len] === start + len) len++;
+      runs.push(start, k, len);
+      k += len;
+    }
+    const col = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
+      to: T,
+      from: T,
+      w: number,
+    ): void => {
+      for (let r = 0; r < runs.length; r += 3) {
+        const s = runs[r]! * w;
+        const d = runs[r + 1]! * w;
+        const len = runs[r + 2]! * w;
+        if (len >= 16) to.set(from.subarray(s, s + len), d);
+        else for (let x = 0; x < len; x++) to[d + x] = from[s + x]!;
+      }
+    };
+    col(this.ipVersion, b.ipVersion, 1);
+    // Addresses row by row: a reused FlowBatch may hold stale words 1-3 behind an IPv4 address
+    // (an earlier IPv6 record's); only word 0 of an IPv4 row is copied (rows here start zeroed).
+    const bs = b.src;
+    const bd = b.dst;
+    const ts = this.src;
+    const td = this.dst;
+    for (let j = 0; j < count; j++) {
+      const si = rows[j]! * 4;
+      const sj = j * 4;
+      ts[sj] = bs[si]!;
+      td[sj] = bd[si]!;
+      if (this.ipVersion[j] === 6) {
+        ts[sj + 1] = bs[si + 1]!;
+        ts[sj + 2] = bs[si + 2]!;
+        ts[sj + 3] = bs[si + 3]!;
+        td[sj + 1] = bd[si + 1]!;
+        td[sj + 2] = bd[si + 2]!;
+        td[sj + 3] = bd[si + 3]!;
+      }
+    }
+    col(this.srcPort, b.srcPort, 1);
+    col(this.dstPort, b.dstPort, 1);
+    col(this.proto, b.proto, 1);
+    col(this.tcpFlags, b.tcpFlags, 1);
+    col(this.octets, b.octets, 1);
+    col(this.packets, b.packets, 1);
+    col(this.revOctets, b.revOctets, 1);
+    col(this.revPackets, b.revPackets, 1);
+    col(this.start, b.start, 1);
+    col(this.end, b.end, 1);
+    col(this.minTtl, b.minTtl, 1);
+    col(this.maxTtl, b.maxTtl, 1);
+    col(this.inIf, b.inIf, 1);
+    col(this.outIf, b.outIf, 1);
+    col(this.icmpTypeCode, b.icmpTypeCode, 1);
+    col(this.samplingInterval, b.samplingInterval, 1);
+    col(this.exporterIndex, b.exporterIndex, 1);
+    col(this.observationDomainId, b.observationDomainId, 1);
+    col(this.sequence, b.sequence, 1);
+    col(this.recordIndex, b.recordIndex, 1);
+  }
+
   #country(code: number): string {
     if (code >= SPECIAL_BASE || code === CLASS_UNKNOWN) return 'ZZ';
     return this.stamp.countries[code] ?? 'ZZ';

@@ -230,6 +230,11 @@ class Engine implements SelectionEngine {
 
   // Scratch state of the record being decided (reused; the hot path allocates nothing per record).
   readonly #row: RowView;
+  /** Pair ids (country + ASN, `PrefixTable.pair4Many`) of the current batch's IPv4 endpoints. */
+  #srcPair = new Uint32Array(0);
+  #dstPair = new Uint32Array(0);
+  /** Batch rows selected so far in `selectBatch` (their columns are copied after the loop). */
+  #selRows = new Uint32Array(0);
   readonly #srcW = new Uint32Array(4);
   readonly #dstW = new Uint32Array(4);
   readonly #names: string[] = [];
@@ -542,6 +547,21 @@ class Engine implements SelectionEngine {
     const acc = this.#acc;
     const dom = this.#domIdx;
     const empty: FeedRuntime[] = [];
+    const srcW = batch.src;
+    const dstW = batch.dst;
+    // Country + ASN of every IPv4 endpoint up front, in batch passes whose cache misses overlap
+    // (rows of other versions are skipped).
+    if (this.#srcPair.length < n) {
+      this.#srcPair = new Uint32Array(n);
+      this.#dstPair = new Uint32Array(n);
+      this.#selRows = new Uint32Array(n);
+    }
+    const srcPair = this.#srcPair;
+    const dstPair = this.#dstPair;
+    const selRows = this.#selRows;
+    let nSel = 0;
+    table.pair4Many(srcW, 4, n, srcPair, batch.ipVersion);
+    table.pair4Many(dstW, 4, n, dstPair, batch.ipVersion);
     for (let i = 0; i < n; i++) {
       acc.in++;
       const ipv = batch.ipVersion[i]!;
@@ -550,8 +570,21 @@ class Engine implements SelectionEngine {
         continue;
       }
       const off = i * 4;
-      const sc = table.classifyAt(ipv, batch.src, off);
-      const dc = table.classifyAt(ipv, batch.dst, off);
+      // IPv4: country and ASN in one lookup per endpoint (PairIndex4); the ASN is read only
+      // for selected rows. IPv6: class now, ASN after the decision.
+      let sp = -1;
+      let dp = -1;
+      let sc: number;
+      let dc: number;
+      if (ipv === 4) {
+        sp = srcPair[i]!;
+        dp = dstPair[i]!;
+        sc = table.pairClass(sp);
+        dc = table.pairClass(dp);
+      } else {
+        sc = table.classifyAt(ipv, srcW, off);
+        dc = table.classifyAt(ipv, dstW, off);
+      }
       r.ipVersion = ipv;
       r.srcOff = off;
       r.dstOff = off;
@@ -569,17 +602,20 @@ class Engine implements SelectionEngine {
         continue;
       }
       acc.selected++;
-      const j = out.copyRow(batch, i);
+      const j = nSel++;
+      selRows[j] = i;
       out.srcClass[j] = sc;
       out.dstClass[j] = dc;
-      out.srcAsn[j] = table.asnAt(ipv, batch.src, off);
-      out.dstAsn[j] = table.asnAt(ipv, batch.dst, off);
+      out.srcAsn[j] = sp >= 0 ? table.pairAsn(sp) : table.asnAt(ipv, srcW, off);
+      out.dstAsn[j] = dp >= 0 ? table.pairAsn(dp) : table.asnAt(ipv, dstW, off);
       out.srcPseudonymised[j] = r.srcDomestic ? 1 : 0;
       out.dstPseudonymised[j] = r.dstDomestic ? 1 : 0;
       out.basis[j] = this.#basisIndex(out.bases, memo);
       out.retainUntil[j] = this.#retention.retainUntil(this.#selFeed!.config.channel, t);
       out.protocolIndex[j] = fixedProto >= 0 ? fixedProto : protoOf(i);
     }
+    // The allow-listed columns of the selected rows, column by column (SelectedBatch.copyRows).
+    out.copyRows(batch, selRows, nSel);
     this.#pseudonymiseBatch(out, key);
     return { selected: out, stats: this.#finish(now) };
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePrefix, wordsToBigInt, bigIntToWords } from './address.ts';
 import { AsnTableBuilder, CountryTableBuilder } from './build.ts';
 import { SPECIAL_IPV4, SPECIAL_IPV6, SPECIAL_REASONS } from './special.ts';
+import { RangeIndex4 } from './search.ts';
 import { PrefixTable } from './table.ts';
 import { CLASS_UNKNOWN, SPECIAL_BASE } from './types.ts';
 
@@ -111,7 +112,7 @@ describe('prefix table lookups', () => {
           for (const r of rows) for (const a of [r.start, r.end, r.start - 1n, r.end + 1n]) check(a);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 50 },
     );
   });
 
@@ -201,5 +202,63 @@ describe('prefix table lookups', () => {
   it('keeps special reason codes in range of the reason list', () => {
     expect(SPECIAL_BASE + SPECIAL_REASONS.length).toBeLessThan(CLASS_UNKNOWN);
     expect(wordsToBigInt(1, 2, 3, 4)).toBe((1n << 96n) | (2n << 64n) | (3n << 32n) | 4n);
+  });
+});
+
+describe('merged IPv4 country + ASN index (PairIndex4)', () => {
+  it('agrees with separate range searches of both tables, at every boundary and at random', () => {
+    // Rows scattered over a /12 so that lookups hit uniform /16s, small split /16s and busy
+    // /16s with a second level; country and ASN rows are unrelated, as in the registry data.
+    const row = fc.record({
+      off: fc.nat({ max: 0xfffff }),
+      len: fc.oneof(fc.nat({ max: 300 }), fc.nat({ max: 0x3ffff })),
+      v: fc.integer({ min: 1, max: 4 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(row, { maxLength: 60 }),
+        fc.array(row, { maxLength: 60 }),
+        fc.array(fc.nat({ max: 0xfffff }), { maxLength: 80 }),
+        (crows, arows, probes) => {
+          const base = 0x5a000000;
+          const cb = new CountryTableBuilder();
+          for (const x of crows)
+            cb.add4(base + x.off, Math.min(base + x.off + x.len, 0x5affffff), CCS[x.v - 1]!);
+          const ab = new AsnTableBuilder();
+          for (const x of arows)
+            ab.add4(base + x.off, Math.min(base + x.off + x.len, 0x5affffff), x.v, `org ${x.v}`);
+          const country = cb.build(V);
+          const asn = ab.build(V);
+          const t = new PrefixTable(country, asn);
+          const c4 = new RangeIndex4(country.v4Starts, country.v4Ends);
+          const a4 = new RangeIndex4(asn.v4Starts, asn.v4Ends);
+          const check = (a: number): void => {
+            if (a < 0 || a > 0xffffffff) return;
+            const ci = c4.find(a);
+            const ai = a4.find(a);
+            const cls = ci < 0 ? CLASS_UNKNOWN : country.v4Values[ci]!;
+            const as = ai < 0 ? 0 : asn.v4Asn[ai]!;
+            const p = t.pair4(a);
+            expect(t.pairClass(p)).toBe(cls);
+            expect(t.pairAsn(p)).toBe(as);
+            expect(t.classify4(a)).toBe(cls);
+            expect(t.asn4(a)).toBe(as);
+          };
+          for (const tbl of [country, asn])
+            for (let i = 0; i < tbl.v4Starts.length; i++)
+              for (const a of [tbl.v4Starts[i]!, tbl.v4Ends[i]!]) for (const d of [-1, 0, 1]) check(a + d);
+          for (const o of probes) check(base + o);
+          check(0);
+          check(0xffffffff);
+          // The batch form (FlowBatch layout, stride 4) gives the same pair ids.
+          const words = new Uint32Array(probes.length * 4);
+          probes.forEach((o, i) => (words[i * 4] = base + o));
+          const many = new Uint32Array(probes.length);
+          t.pair4Many(words, 4, probes.length, many);
+          probes.forEach((o, i) => expect(many[i]).toBe(t.pair4(base + o)));
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
 });

@@ -152,6 +152,25 @@ describe('Crypto-PAn', () => {
     expect(tiny.stats().hits4).toBeGreaterThan(0);
   });
 
+  it('answers the empty-way markers (0.0.0.0 and ::) correctly, uncached, and keeps full sets right', () => {
+    const nocache = new CryptoPan(SAMPLE_KEY, { cacheEntries: 0 });
+    const small = new CryptoPan(SAMPLE_KEY, { cacheEntries: 8 });
+    for (let k = 0; k < 3; k++) {
+      expect(small.pseudonymise4(0)).toBe(nocache.pseudonymise4(0));
+      expect(small.pseudonymiseAddress('::')).toBe(nocache.pseudonymiseAddress('::'));
+    }
+    // Many more addresses than ways, repeated: replacement must never return another's pseudonym.
+    const src = Uint32Array.from({ length: 200 }, (_, i) => (i * 0x01010101 + 7) >>> 0);
+    for (let round = 0; round < 3; round++) {
+      const out = new Uint32Array(src.length);
+      small.pseudonymise4Many(src, out);
+      for (let i = 0; i < src.length; i++) {
+        expect(out[i]).toBe(nocache.pseudonymise4(src[i]!));
+        expect(small.pseudonymise4(src[i]!)).toBe(out[i]);
+      }
+    }
+  });
+
   it('preserves prefixes: common prefix length of outputs equals that of inputs (IPv4 and IPv6)', () => {
     fc.assert(
       fc.property(u32, u32, fc.integer({ min: 0, max: 32 }), (a, b, keep) => {
