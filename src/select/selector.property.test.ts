@@ -172,7 +172,11 @@ function checkNoRawDomestic(
   recs: readonly SelectedRecord[],
   table: PrefixTable,
   rawDomestic: ReadonlySet<string>,
+  pseudonymOf?: (a: string) => string,
 ): void {
+  // Crypto-PAn can map an input to itself or to another input of the same run (by construction;
+  // see docs/edge.md): such an output is the legitimate pseudonym, not a leak.
+  const legitimate = new Set(pseudonymOf ? [...rawDomestic].map(pseudonymOf) : []);
   const dom = table.countryClass('JP');
   const isDomestic = (a: string): boolean => {
     const p = tryParseAddress(a);
@@ -188,11 +192,12 @@ function checkNoRawDomestic(
     for (const [a, pseudo] of pairs) {
       expect(typeof a).toBe('string');
       if (!pseudo) expect(isDomestic(a as string)).toBe(false);
-      else expect(rawDomestic.has(a as string)).toBe(false);
+      else expect(rawDomestic.has(a as string) && !legitimate.has(a as string)).toBe(false);
     }
     for (const ans of (f.dnsAnswers as { data?: string; type: number }[] | undefined) ?? []) {
       expect(ans.type === 12 && ans.data !== undefined).toBe(false);
-      if (ans.data !== undefined && tryParseAddress(ans.data)) expect(rawDomestic.has(ans.data)).toBe(false);
+      if (ans.data !== undefined && tryParseAddress(ans.data))
+        expect(rawDomestic.has(ans.data) && !legitimate.has(ans.data)).toBe(false);
     }
   }
 }
@@ -227,6 +232,7 @@ describe('selection properties', () => {
               flows.flatMap((f) => [f.src, f.dst]),
               e.table,
             ),
+            (a) => e.keys.key.cryptoPan.pseudonymiseAddress(a),
           );
         }
       }),
@@ -258,6 +264,7 @@ describe('selection properties', () => {
               items.flatMap((x) => x.raw),
               e.table,
             ),
+            (a) => e.keys.key.cryptoPan.pseudonymiseAddress(a),
           );
         }
       }),

@@ -187,6 +187,8 @@ export interface TestEngine {
   table: PrefixTable;
   config: SelectionConfig;
   logLines: string[];
+  /** The engine's in-memory pseudonymisation key (tests compute expected pseudonyms with it). */
+  keys: ReturnType<typeof ephemeralKeySource>;
 }
 
 /** Builds and activates an engine over the test table. */
@@ -219,11 +221,12 @@ export function testEngine(
       },
     }),
   );
+  const keys = ephemeralKeySource(clock.now());
   const engine = createSelectionEngine(
     {
       table,
       legal: opts.legal ?? shippedLegalParameters(),
-      keys: ephemeralKeySource(clock.now()),
+      keys,
       clock,
       trustedKeys: opts.trustedKeys ?? trust,
       documents: opts.documents ?? base.documents,
@@ -236,7 +239,7 @@ export function testEngine(
     config,
   );
   engine.activate();
-  return { engine, clock, events, metrics, table, config, logLines };
+  return { engine, clock, events, metrics, table, config, logLines, keys };
 }
 
 /** A flow as the tests describe it. */
