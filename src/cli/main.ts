@@ -38,8 +38,8 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
   };
   const program = new Command('acd')
     .description(
-      'acd: active cyber defence. Collects flow and DNS metadata, selects it lawfully at the provider edge,\n' +
-        'detects threats, and runs the national centre under independent oversight.',
+      'acd: active cyber defence. Collects flow and DNS metadata, selects it lawfully at the provider ' +
+        'edge, detects threats, and runs the national centre under independent oversight.',
     )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage and examples)')
@@ -52,8 +52,12 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
     'after',
     `
 Examples:
-  acd decode capture.pcap                 decode NetFlow/IPFIX exports in a capture to NDJSON
+  acd decode capture.pcap                 decode NetFlow/IPFIX/sFlow exports (or traffic) to NDJSON
   acd collect --listen udp://0.0.0.0:2055 live collection with a status line
+  acd generate --scenario ddos-flood --duration 60s --to udp://127.0.0.1:2055
+                                          synthetic exports with labelled attacks
+  acd edge --input export.pcap --out selected.ndjson
+                                          lawful selection offline (demonstration feed set)
   acd config check acd.yaml               validate a configuration file
   acd <command> --help                    details and examples for one command`,
   );

@@ -28,8 +28,9 @@ export function registerDecode(program: Command, ctx: CliContext): void {
   program
     .command('decode')
     .description(
-      'decode flow exports (NetFlow v5/v9, IPFIX) from captures and raw export files, and text imports\n' +
-        '(Zeek, Argus, nfdump CSV), in the given order through one decoder session',
+      'decode flow exports (NetFlow v5/v9, IPFIX, sFlow v5) from captures and raw export files, traffic ' +
+        'captures (flow meter and DNS), dnstap files and text imports (Zeek, Argus, nfdump CSV), in the ' +
+        'given order through one decoder session',
     )
     .argument(
       '<files...>',

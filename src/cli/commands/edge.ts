@@ -58,9 +58,9 @@ export function registerEdge(program: Command, ctx: CliContext): void {
   program
     .command('edge')
     .description(
-      'the provider edge: collect flow exports and DNS events, select what the law allows (feeds with\n' +
-        'signed approvals, border filter, allow-listed fields, selectors, pseudonymisation, provenance)\n' +
-        'and hand it to the national centre over NATS JetStream with an encrypted spool; or run the same\n' +
+      'the provider edge: collect flow exports and DNS events, select what the law allows (feeds with ' +
+        'signed approvals, border filter, allow-listed fields, selectors, pseudonymisation, provenance) ' +
+        'and hand it to the national centre over NATS JetStream with an encrypted spool; or run the same ' +
         'selection over files (--input) and write the selected records as NDJSON',
     )
     .option(
