@@ -12,6 +12,7 @@ import { NETFLOW5_MAX_RECORDS } from '../encode/netflow5.ts';
 import { EncodeError } from '../encode/errors.ts';
 import type { EncodeFieldSpec, EncodeSet, EncodeTemplate } from '../encode/types.ts';
 import { compileTemplate, type CompiledTemplate, type RecordContext } from './record-writer.ts';
+import { writeIpv4Text } from '../encode/sflow.ts';
 import { createRng, hashString, type Rng } from './rng.ts';
 import { sampleFlow, type SampledCounts } from './sampling.ts';
 import {
@@ -61,6 +62,8 @@ class FlowExporter implements SimulatedExporter {
   private readonly rng: Rng;
   private readonly budget: number;
   private readonly buf: Uint8Array;
+  /** A view of `buf` made once: NetFlow v5 records are written through it, per record. */
+  private readonly view: DataView;
   private readonly ctx: RecordContext;
   private readonly t4: CompiledTemplate | undefined;
   private readonly t6: CompiledTemplate | undefined;
@@ -99,6 +102,7 @@ class FlowExporter implements SimulatedExporter {
     this.rng = createRng(hashString(config.id, seed >>> 0));
     this.budget = payloadBudget(config.mtu ?? 1500, config.address);
     this.buf = new Uint8Array(this.budget + 1024);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.sampled = config.samplingInterval > 1;
     this.ctx = { bootMs: config.bootTimeMs ?? 0, samplerId: config.samplerId ?? 1 };
     this.bootKnown = config.bootTimeMs !== undefined;
@@ -285,7 +289,7 @@ class FlowExporter implements SimulatedExporter {
     const b = this.buf;
     const o = this.pos;
     try {
-      writeV5Record(b, o, rec, this.ctx.bootMs);
+      writeV5Record(b, this.view, o, rec, this.ctx.bootMs);
     } catch (e) {
       if (!(e instanceof EncodeError)) throw e;
       this.stats.encodeErrors++;
@@ -373,6 +377,9 @@ function ipv4(b: Uint8Array, o: number, v: unknown): void {
     b.fill(0, o, o + 4);
     return;
   }
+  // Dotted-quad text is parsed in place (no split strings per record); anything else goes to
+  // the lenient parser below, which keeps the former handling of unusual text.
+  if (writeIpv4Text(v, b, o)) return;
   const p = v.split('.');
   if (p.length !== 4) throw new EncodeError(`bad IPv4 address ${v}`);
   for (let i = 0; i < 4; i++) {
@@ -389,9 +396,17 @@ function as16(as: number): number {
   return as > 0xffff ? AS_TRANS : as;
 }
 
-/** Writes one 48-byte v5 record (layout: Cisco's NetFlow v5 export format). */
-function writeV5Record(b: Uint8Array, o: number, r: Fields, bootMs: number): void {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+/** sysUptime (ms) of a v5 record's start or end: the record's own, else derived from `abs`. */
+function uptimeOf(own: unknown, abs: unknown, bootMs: number): number {
+  if (own !== undefined) return n(own);
+  return abs === undefined ? 0 : Math.max(0, n(abs) - bootMs) % 4294967296;
+}
+
+/**
+ * Writes one 48-byte v5 record (layout: Cisco's NetFlow v5 export format). `dv` views `b`; it is
+ * passed in rather than made here because this runs once per record.
+ */
+function writeV5Record(b: Uint8Array, dv: DataView, o: number, r: Fields, bootMs: number): void {
   ipv4(b, o, r.sourceIPv4Address);
   ipv4(b, o + 4, r.destinationIPv4Address);
   ipv4(b, o + 8, r.ipNextHopIPv4Address);
@@ -399,10 +414,8 @@ function writeV5Record(b: Uint8Array, o: number, r: Fields, bootMs: number): voi
   dv.setUint16(o + 14, n(r.egressInterface) & 0xffff);
   dv.setUint32(o + 16, n(r.packetDeltaCount) % 4294967296);
   dv.setUint32(o + 20, n(r.octetDeltaCount) % 4294967296);
-  const up = (name: 'flowStartSysUpTime' | 'flowEndSysUpTime', abs: unknown): number =>
-    r[name] !== undefined ? n(r[name]) : abs === undefined ? 0 : Math.max(0, n(abs) - bootMs) % 4294967296;
-  dv.setUint32(o + 24, up('flowStartSysUpTime', r.flowStartMilliseconds));
-  dv.setUint32(o + 28, up('flowEndSysUpTime', r.flowEndMilliseconds));
+  dv.setUint32(o + 24, uptimeOf(r.flowStartSysUpTime, r.flowStartMilliseconds, bootMs));
+  dv.setUint32(o + 28, uptimeOf(r.flowEndSysUpTime, r.flowEndMilliseconds, bootMs));
   dv.setUint16(o + 32, n(r.sourceTransportPort) & 0xffff);
   dv.setUint16(o + 34, n(r.destinationTransportPort) & 0xffff);
   b[o + 36] = 0;

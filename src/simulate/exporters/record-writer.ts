@@ -54,6 +54,25 @@ export interface CompiledTemplate {
 
 const TWO32 = 4294967296;
 
+/**
+ * Most IPv6 texts whose 16 bytes are kept. The model's addresses recur record after record
+ * (about 3000 of them), and parsing IPv6 text allocates several arrays and strings per call;
+ * scenarios may invent many more addresses, so the cache is emptied when it reaches this bound.
+ */
+const IPV6_CACHE_MAX = 50_000;
+const ipv6Cache = new Map<string, Uint8Array>();
+
+/** The 16 bytes of IPv6 text, from the cache when seen before (throws `EncodeError` when bad). */
+function ipv6Bytes(s: string): Uint8Array {
+  let b = ipv6Cache.get(s);
+  if (b === undefined) {
+    b = parseIpv6(s);
+    if (ipv6Cache.size >= IPV6_CACHE_MAX) ipv6Cache.clear();
+    ipv6Cache.set(s, b);
+  }
+  return b;
+}
+
 function numeric(v: FieldValue | undefined): number {
   if (typeof v === 'number') return v;
   if (v === undefined) return 0;
@@ -167,7 +186,7 @@ export function compileTemplate(t: EncodeTemplate, v9: boolean): CompiledTemplat
             break;
           case Kind.Ipv6:
             if (typeof v !== 'string') b.fill(0, o, o + 16);
-            else b.set(parseIpv6(v), o);
+            else b.set(ipv6Bytes(v), o);
             break;
           case Kind.Mac:
             writeMac(b, o, v);
