@@ -13,6 +13,7 @@ import {
   MAX_REASSEMBLED_BYTES,
   MAX_VLAN_TAGS,
 } from './limits.ts';
+import { ipv4At as formatIPv4, ipv6At as formatIPv6 } from '../decode/values.ts';
 
 /** LINKTYPE_ values understood (tcpdump.org link-layer header types). */
 export const LinkType = {
@@ -112,45 +113,11 @@ function u32(b: Uint8Array, o: number): number {
   return (((b[o] ?? 0) << 24) | ((b[o + 1] ?? 0) << 16) | ((b[o + 2] ?? 0) << 8) | (b[o + 3] ?? 0)) >>> 0;
 }
 
-/** Dotted-quad text of the IPv4 address at `off`. */
-export function formatIPv4(b: Uint8Array, off: number): string {
-  return `${b[off] ?? 0}.${b[off + 1] ?? 0}.${b[off + 2] ?? 0}.${b[off + 3] ?? 0}`;
-}
-
 /**
- * RFC 5952 text of the IPv6 address at `off`: lower-case hex without leading zeros, the longest
- * run (first if tied) of two or more zero groups as `::`, IPv4-mapped addresses as `::ffff:a.b.c.d`.
+ * Canonical address text (RFC 5952 for IPv6, IPv4-mapped as `::ffff:a.b.c.d`): the decoders'
+ * shared formatters, under the names this module has always exported.
  */
-export function formatIPv6(b: Uint8Array, off: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(u16(b, off + i * 2));
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${formatIPv4(b, off + 12)}`;
-  }
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (from: number, to: number): string =>
-    g
-      .slice(from, to)
-      .map((x) => x.toString(16))
-      .join(':');
-  if (bestLen < 2) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
-}
-
+export { ipv4At as formatIPv4, ipv6At as formatIPv6 } from '../decode/values.ts';
 /** Where the network layer starts in a frame, or why it cannot be found. */
 type NetworkStart = { version: 4 | 6 | 0; offset: number } | PacketSkipReason;
 
