@@ -10,6 +10,9 @@ const hasTshark = (() => {
     execFileSync('tshark', ['-v'], { stdio: 'ignore' });
     return true;
   } catch {
+    // Under ACD_REQUIRE_SERVICES=1 (CI) a missing tool is a failure, not a skip (CONVENTIONS 11).
+    if (process.env.ACD_REQUIRE_SERVICES === '1')
+      throw new Error('tshark is required (apt-get install tshark)');
     return false;
   }
 })();
