@@ -42,6 +42,33 @@ function boundedInt(flag: string, key: 'queueCapacity' | 'recvBufferBytes'): (v:
 }
 
 /**
+ * Redraws the collector's status line every `STATUS_UPDATE_MS` (shared by `collect` and `demo`);
+ * returns the function that stops it and ends the line.
+ */
+export function showCollectorStatus(
+  ctx: CliContext,
+  prefix: string,
+  collector: { stats(): CollectorStats },
+): () => void {
+  const status = new StatusLine({
+    stream: ctx.stderr,
+    interactive: ctx.interactive,
+    clock: ctx.clock,
+    prefix,
+  });
+  const meter = new RateMeter<'records' | 'datagrams'>(ctx.clock);
+  meter.sample({ records: 0, datagrams: 0 });
+  const timer = setInterval(() => {
+    const s = collector.stats();
+    status.update(statusText(s, meter.sample({ records: s.records, datagrams: s.datagrams })));
+  }, STATUS_UPDATE_MS);
+  return () => {
+    clearInterval(timer);
+    status.done();
+  };
+}
+
+/**
  * The one-line status: rates since the last update, totals, and what went missing. DNS events
  * (from dnstap) count as records; their own total is shown once there are any, or while a
  * resolver is connected.
@@ -177,25 +204,13 @@ async function runCollect(ctx: CliContext, opts: CollectOptions): Promise<void> 
   }
   for (const a of collector.addresses()) ctx.stderr.write(`acd collect: listening on ${a.url}\n`);
 
-  const status = new StatusLine({
-    stream: ctx.stderr,
-    interactive: ctx.interactive,
-    clock: ctx.clock,
-    prefix: 'acd collect: ',
-  });
-  const meter = new RateMeter<'records' | 'datagrams'>(ctx.clock);
-  meter.sample({ records: 0, datagrams: 0 });
-  const timer = setInterval(() => {
-    const s = collector.stats();
-    status.update(statusText(s, meter.sample({ records: s.records, datagrams: s.datagrams })));
-  }, STATUS_UPDATE_MS);
+  const stopStatus = showCollectorStatus(ctx, 'acd collect: ', collector);
 
   if (!ctx.signal.aborted)
     await new Promise<void>((resolve) =>
       ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
-  clearInterval(timer);
-  status.done();
+  stopStatus();
   ctx.stderr.write('acd collect: stopping (draining the queue, flushing the output, saving state)\n');
   await collector.stop();
   ctx.stderr.write(`acd collect: summary ${JSON.stringify(collector.stats())}\n`);

@@ -3,8 +3,7 @@ import { MetricsRegistry } from '../../common/metrics.ts';
 import { UsageError } from '../../common/errors.ts';
 import { parseDuration } from '../../common/config.ts';
 import type { CliContext } from '../context.ts';
-import { StatusLine, RateMeter } from '../status.ts';
-import { STATUS_UPDATE_MS, statusText } from './collect.ts';
+import { showCollectorStatus } from './collect.ts';
 import { loadAcdConfig } from '../config.ts';
 
 interface DemoOptions {
@@ -82,25 +81,13 @@ Examples:
         `acd demo: collector listening on ${udp.url}; exporters ${DEMO_EXPORTERS.map((e) => `${e.address} (${e.format})`).join(', ')} sending ${rate} flows/s\n` +
           'acd demo: the national-centre dashboard is not part of this build yet; Ctrl-C stops\n',
       );
-      const status = new StatusLine({
-        stream: ctx.stderr,
-        interactive: ctx.interactive,
-        clock: ctx.clock,
-        prefix: 'acd demo: ',
-      });
-      const meter = new RateMeter<'records' | 'datagrams'>(ctx.clock);
-      meter.sample({ records: 0, datagrams: 0 });
-      const timer = setInterval(() => {
-        const s = collector.stats();
-        status.update(statusText(s, meter.sample({ records: s.records, datagrams: s.datagrams })));
-      }, STATUS_UPDATE_MS);
+      const stopStatus = showCollectorStatus(ctx, 'acd demo: ', collector);
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) return resolve();
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
         if (durationMs !== undefined) setTimeout(resolve, durationMs).unref();
       });
-      clearInterval(timer);
-      status.done();
+      stopStatus();
       await sender.stop();
       await collector.stop();
       const s = collector.stats();
