@@ -1,0 +1,228 @@
+/**
+ * The centre's store (DESIGN section 3, `store/`): one interface, implemented by the embedded
+ * DuckDB store (default, files under ./data) and later by PostgreSQL, both held to the contract
+ * suite in `contract.ts`. Every read is bounded (a limit and, for time series, a time range);
+ * every write is a batched append or an upsert by id. Retention drops whole days.
+ */
+import type { Alert, Incident, IncidentState, SuppressionRule } from '../common/schema/alert.ts';
+import type { Evidence, Severity } from '../common/schema/evidence.ts';
+import type { DetectorName, LegalChannel } from '../common/schema/legal.ts';
+import type { SelectedRecord } from '../common/schema/selected.ts';
+import type { OperatorsFile } from '../common/operators/index.ts';
+
+/** A page of results, newest first, and the opaque cursor of the next page (null at the end). */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+/** Bounds every list read takes. `limit` is clamped to `MAX_LIMIT`. */
+export interface PageQuery {
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+/** The largest page any read returns. */
+export const MAX_LIMIT = 1000;
+
+/** Selected-record query: a time range (event time, epoch ms) is mandatory. */
+export interface RecordQuery extends PageQuery {
+  from: number;
+  to: number;
+  recordType?: 'flow' | 'dns';
+  providerId?: string;
+  channel?: LegalChannel;
+  /** Matches either endpoint (address or pseudonym, exact). */
+  address?: string;
+  /** Matches either transport port. */
+  port?: number;
+  protocolIdentifier?: number;
+  /** DNS query name suffix match. */
+  qname?: string;
+}
+
+export interface AlertQuery extends PageQuery {
+  detector?: DetectorName;
+  subject?: string;
+  severityAtLeast?: Severity;
+  incidentId?: string;
+  /** Event-time overlap with [since, until). */
+  since?: number;
+  until?: number;
+}
+
+export interface IncidentQuery extends PageQuery {
+  state?: IncidentState;
+  severityAtLeast?: Severity;
+  detector?: DetectorName;
+  operatorId?: string;
+  /** Matches subjects and counterparts (exact). */
+  address?: string;
+  since?: number;
+  until?: number;
+}
+
+/** An incident with what made it: its alerts and their evidence. */
+export interface IncidentDetail {
+  incident: Incident;
+  alerts: Alert[];
+}
+
+/** Rollup resolution. */
+export type RollupStep = '1m' | '1h';
+
+/** One rollup bucket per provider and legal channel (flows and DNS events). */
+export interface RollupPoint {
+  /** Bucket start, epoch ms. */
+  t: number;
+  providerId: string;
+  records: number;
+  /** Sampling-scaled estimates. */
+  packets: number;
+  bytes: number;
+  alerts: number;
+}
+
+export interface SeriesQuery {
+  step: RollupStep;
+  from: number;
+  to: number;
+  providerId?: string;
+}
+
+/** Dimensions the store can rank. */
+export type TopDimension =
+  | 'sourceCountry'
+  | 'destinationCountry'
+  | 'sourceAsn'
+  | 'destinationAsn'
+  | 'destinationPort'
+  | 'detector';
+
+export interface TopQuery {
+  dimension: TopDimension;
+  from: number;
+  to: number;
+  limit: number;
+}
+
+export interface TopEntry {
+  key: string;
+  /** Records (or alerts, for `detector`). */
+  count: number;
+  bytes: number;
+}
+
+/**
+ * A record of the oversight workflows (issue 8: approval cases, operator reports,
+ * countermeasures): kept as a typed document with a kind and state; the workflow code owns the
+ * shape of `body`.
+ */
+export interface CaseRecord {
+  id: string;
+  kind: string;
+  state: string;
+  createdAt: number;
+  updatedAt: number;
+  body: Record<string, unknown>;
+}
+
+/** One audit-log entry as stored (issue 8 owns the chain and the signing). */
+export interface AuditRecord {
+  /** Position in the chain, from 1, gap-free. */
+  seq: number;
+  at: number;
+  actor: string;
+  role: string;
+  purpose: string;
+  action: string;
+  objectIds: string[];
+  detail: Record<string, unknown>;
+  /** Hash of the previous entry (hex), `''` for the first. */
+  prev: string;
+  /** Hash of this entry (hex). */
+  hash: string;
+}
+
+/** A day of stored data: the unit retention drops. */
+export interface Partition {
+  /** What the partition holds. */
+  kind: 'records' | 'evidence';
+  /** Retention day, YYYY-MM-DD (UTC): every row in it must be deleted after the end of that day. */
+  day: string;
+  rows: number;
+}
+
+/** What a retention run dropped (for the audit log and transparency reports). */
+export interface RetentionResult {
+  dropped: Partition[];
+  /** Rows still present in the dropped partitions afterwards (0 proves the deletion). */
+  remainingRows: number;
+}
+
+/** Counts for status lines and `/readyz`. */
+export interface StoreStats {
+  records: number;
+  evidence: number;
+  alerts: number;
+  incidents: number;
+  partitions: number;
+  /** Bytes on disk (0 for in-memory stores). */
+  bytesOnDisk: number;
+}
+
+/**
+ * The store. All methods are async; implementations batch appends internally and must be safe
+ * to call concurrently from one process (DuckDB: one writer, the centre process).
+ */
+export interface Store {
+  readonly kind: 'duckdb' | 'memory' | 'postgres';
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Appends selected records; partitioned by the day of `provenance.retainUntil`. */
+  appendRecords(records: readonly SelectedRecord[]): Promise<void>;
+  queryRecords(q: RecordQuery): Promise<Page<SelectedRecord>>;
+
+  /** Appends evidence (partitioned by retention day computed by the caller). */
+  appendEvidence(evidence: readonly Evidence[], retainUntil: number): Promise<void>;
+
+  /** Inserts or replaces alerts by id. */
+  upsertAlerts(alerts: readonly Alert[]): Promise<void>;
+  getAlert(id: string): Promise<Alert | undefined>;
+  listAlerts(q: AlertQuery): Promise<Page<Alert>>;
+
+  /** Inserts or replaces incidents by id. */
+  upsertIncidents(incidents: readonly Incident[]): Promise<void>;
+  getIncident(id: string): Promise<IncidentDetail | undefined>;
+  /** Newest first (by `lastSeen`, then id). */
+  listIncidents(q: IncidentQuery): Promise<Page<Incident>>;
+
+  putSuppression(rule: SuppressionRule): Promise<void>;
+  deleteSuppression(id: string): Promise<boolean>;
+  listSuppressions(): Promise<SuppressionRule[]>;
+
+  /** Replaces the operators registry. */
+  putOperators(file: OperatorsFile): Promise<void>;
+  getOperators(): Promise<OperatorsFile | undefined>;
+
+  putCase(c: CaseRecord): Promise<void>;
+  getCase(id: string): Promise<CaseRecord | undefined>;
+  listCases(q: PageQuery & { kind?: string; state?: string }): Promise<Page<CaseRecord>>;
+
+  /** Appends audit entries; `seq` must continue the chain (else `StoreError` `ERR_STORE_AUDIT_SEQ`). */
+  appendAudit(entries: readonly AuditRecord[]): Promise<void>;
+  /** Entries with `seq` in [fromSeq, fromSeq + limit), in order. */
+  readAudit(fromSeq: number, limit: number): Promise<AuditRecord[]>;
+  lastAudit(): Promise<AuditRecord | undefined>;
+
+  /** 1-minute and 1-hour rollups, maintained on append. */
+  series(q: SeriesQuery): Promise<RollupPoint[]>;
+  top(q: TopQuery): Promise<TopEntry[]>;
+
+  partitions(): Promise<Partition[]>;
+  /** Drops every partition whose retention day ended before `now`. */
+  enforceRetention(now: number): Promise<RetentionResult>;
+  stats(): Promise<StoreStats>;
+}
