@@ -1,8 +1,12 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Section, loadConfig, type ConfigSource } from '../common/config.ts';
 import { CollectConfigSchema } from '../collect/config.ts';
 import { SelectionConfigSchema, resolveSelectionConfig } from '../select/config.ts';
 import { EdgeConfigSchema } from './edge/config.ts';
+import { DetectConfigSchema } from '../detect/config.ts';
+import { CorrelateConfigSchema } from '../correlate/config.ts';
+import { StoreConfigSchema } from '../store/config.ts';
+import { ServeConfigSchema } from '../serve/config.ts';
 
 /** The `log` section. */
 const LogConfigSchema = Section(
@@ -15,6 +19,11 @@ const LogConfigSchema = Section(
   'Logging.',
 );
 
+/** A section schema that may be left out of the file (every key has a default). */
+function optionalSection<T extends TSchema>(schema: T): T {
+  return { ...schema, default: {} };
+}
+
 /** The whole configuration of acd: one section per component. */
 export const AcdConfigSchema = Type.Object(
   {
@@ -22,6 +31,10 @@ export const AcdConfigSchema = Type.Object(
     collect: CollectConfigSchema,
     select: SelectionConfigSchema,
     edge: EdgeConfigSchema,
+    detect: optionalSection(DetectConfigSchema),
+    correlate: optionalSection(CorrelateConfigSchema),
+    store: optionalSection(StoreConfigSchema),
+    serve: optionalSection(ServeConfigSchema),
   },
   { additionalProperties: false, default: {} },
 );

@@ -26,7 +26,12 @@ export interface PageQuery {
 /** The largest page any read returns. */
 export const MAX_LIMIT = 1000;
 
-/** Selected-record query: a time range (event time, epoch ms) is mandatory. */
+/**
+ * Selected-record query: a time range (event time, epoch ms, `[from, to)`) is mandatory. A
+ * record's event time is its flow end (else start) for flows, `eventTime` (else the response or
+ * query time) for DNS events, and `provenance.selectedAt` when the record carries no time.
+ * Pages are newest first by event time, then `recordId` descending.
+ */
 export interface RecordQuery extends PageQuery {
   from: number;
   to: number;
@@ -42,6 +47,7 @@ export interface RecordQuery extends PageQuery {
   qname?: string;
 }
 
+/** Alert listing filters; pages are newest first by `lastSeen`, then id. */
 export interface AlertQuery extends PageQuery {
   detector?: DetectorName;
   subject?: string;
@@ -52,6 +58,7 @@ export interface AlertQuery extends PageQuery {
   until?: number;
 }
 
+/** Incident listing filters; pages are newest first by `lastSeen`, then id. */
 export interface IncidentQuery extends PageQuery {
   state?: IncidentState;
   severityAtLeast?: Severity;
@@ -63,7 +70,22 @@ export interface IncidentQuery extends PageQuery {
   until?: number;
 }
 
-/** An incident with what made it: its alerts and their evidence. */
+/**
+ * Evidence query: the window-start range `[from, to)` (epoch ms) is mandatory. Pages are newest
+ * first by window start, then by the order the store received the evidence.
+ */
+export interface EvidenceQuery extends PageQuery {
+  from: number;
+  to: number;
+  detector?: DetectorName;
+  /** Matches the subject or the counterpart (exact). */
+  address?: string;
+}
+
+/**
+ * An incident with what made it: its alerts (those of `incident.alerts` that are stored, oldest
+ * first, at most `MAX_LIMIT`) and, inside each alert, its evidence.
+ */
 export interface IncidentDetail {
   incident: Incident;
   alerts: Alert[];
@@ -72,7 +94,16 @@ export interface IncidentDetail {
 /** Rollup resolution. */
 export type RollupStep = '1m' | '1h';
 
-/** One rollup bucket per provider and legal channel (flows and DNS events). */
+/**
+ * Alerts belong to no single provider: their counts are reported on rollup points of this
+ * pseudo-provider id (by the bucket of the alert's `firstSeen`, each alert once).
+ */
+export const ALERTS_PROVIDER = '*';
+
+/**
+ * One rollup bucket per provider (flows and DNS events), by event time. Points with
+ * `providerId === ALERTS_PROVIDER` carry only `alerts`; the others only record counts.
+ */
 export interface RollupPoint {
   /** Bucket start, epoch ms. */
   t: number;
@@ -84,6 +115,10 @@ export interface RollupPoint {
   alerts: number;
 }
 
+/**
+ * A time series: buckets whose start is in `[from, to)`, oldest first, at most `MAX_SERIES_POINTS`
+ * points. `providerId` restricts to one provider (use `ALERTS_PROVIDER` for alert counts only).
+ */
 export interface SeriesQuery {
   step: RollupStep;
   from: number;
@@ -91,15 +126,17 @@ export interface SeriesQuery {
   providerId?: string;
 }
 
+/** The largest number of points a series returns (a day of minutes × a few providers). */
+export const MAX_SERIES_POINTS = 20_000;
+
 /** Dimensions the store can rank. */
 export type TopDimension =
-  | 'sourceCountry'
-  | 'destinationCountry'
-  | 'sourceAsn'
-  | 'destinationAsn'
-  | 'destinationPort'
-  | 'detector';
+  'sourceCountry' | 'destinationCountry' | 'sourceAsn' | 'destinationAsn' | 'destinationPort' | 'detector';
 
+/**
+ * Top-N over records with event time in `[from, to)` (alerts by `lastSeen` for `detector`),
+ * ordered by count descending, then key ascending; `limit` clamped to `MAX_LIMIT`.
+ */
 export interface TopQuery {
   dimension: TopDimension;
   from: number;
@@ -107,10 +144,12 @@ export interface TopQuery {
   limit: number;
 }
 
+/** One ranked key (ASNs and ports as decimal strings). */
 export interface TopEntry {
   key: string;
   /** Records (or alerts, for `detector`). */
   count: number;
+  /** Sampling-scaled bytes of those records (0 for `detector`). */
   bytes: number;
 }
 
@@ -168,6 +207,8 @@ export interface StoreStats {
   alerts: number;
   incidents: number;
   partitions: number;
+  /** Audit entries (the last `seq`). */
+  audit: number;
   /** Bytes on disk (0 for in-memory stores). */
   bytesOnDisk: number;
 }
@@ -185,8 +226,9 @@ export interface Store {
   appendRecords(records: readonly SelectedRecord[]): Promise<void>;
   queryRecords(q: RecordQuery): Promise<Page<SelectedRecord>>;
 
-  /** Appends evidence (partitioned by retention day computed by the caller). */
+  /** Appends evidence (partitioned by the UTC day of `retainUntil`, which the caller computes). */
   appendEvidence(evidence: readonly Evidence[], retainUntil: number): Promise<void>;
+  queryEvidence(q: EvidenceQuery): Promise<Page<Evidence>>;
 
   /** Inserts or replaces alerts by id. */
   upsertAlerts(alerts: readonly Alert[]): Promise<void>;
@@ -195,6 +237,8 @@ export interface Store {
 
   /** Inserts or replaces incidents by id. */
   upsertIncidents(incidents: readonly Incident[]): Promise<void>;
+  /** Deletes incidents absorbed into others by correlation (their alerts moved); idempotent. */
+  deleteIncidents(ids: readonly string[]): Promise<void>;
   getIncident(id: string): Promise<IncidentDetail | undefined>;
   /** Newest first (by `lastSeen`, then id). */
   listIncidents(q: IncidentQuery): Promise<Page<Incident>>;
@@ -207,13 +251,15 @@ export interface Store {
   putOperators(file: OperatorsFile): Promise<void>;
   getOperators(): Promise<OperatorsFile | undefined>;
 
+  /** Inserts or replaces a case by id. */
   putCase(c: CaseRecord): Promise<void>;
   getCase(id: string): Promise<CaseRecord | undefined>;
+  /** Newest first (by `updatedAt`, then id). */
   listCases(q: PageQuery & { kind?: string; state?: string }): Promise<Page<CaseRecord>>;
 
   /** Appends audit entries; `seq` must continue the chain (else `StoreError` `ERR_STORE_AUDIT_SEQ`). */
   appendAudit(entries: readonly AuditRecord[]): Promise<void>;
-  /** Entries with `seq` in [fromSeq, fromSeq + limit), in order. */
+  /** Entries with `seq` in [fromSeq, fromSeq + limit), in order; `limit` clamped to `MAX_LIMIT`. */
   readAudit(fromSeq: number, limit: number): Promise<AuditRecord[]>;
   lastAudit(): Promise<AuditRecord | undefined>;
 
@@ -222,7 +268,7 @@ export interface Store {
   top(q: TopQuery): Promise<TopEntry[]>;
 
   partitions(): Promise<Partition[]>;
-  /** Drops every partition whose retention day ended before `now`. */
+  /** Drops every partition whose retention day ended at or before `now` (idempotent). */
   enforceRetention(now: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
 }

@@ -1,99 +1,150 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { MetricsRegistry } from '../../common/metrics.ts';
 import { UsageError } from '../../common/errors.ts';
 import { parseDuration } from '../../common/config.ts';
 import type { CliContext } from '../context.ts';
-import { showCollectorStatus } from './collect.ts';
 import { loadAcdConfig } from '../config.ts';
+import { humanCount, StatusLine } from '../status.ts';
 
-interface DemoOptions {
+interface DemoCliOptions {
+  port: string;
+  host: string;
+  data: string;
+  fresh: boolean;
   rate: string;
+  speed: string;
+  seed: string;
   duration?: string;
+  dns: boolean;
+  config?: string;
 }
 
-/** The exporters of the interim demo: one per simulated provider, each speaking another protocol. */
-const DEMO_EXPORTERS = [
-  { address: '127.0.0.2', format: 'ipfix', observationDomainId: 1 },
-  { address: '127.0.0.3', format: 'netflow9', observationDomainId: 2 },
-  { address: '127.0.0.4', format: 'netflow5', observationDomainId: 3 },
-] as const;
+/** Where `npm run build` puts the dashboard (dashboard/dist at the package root). */
+export function dashboardDist(): string | undefined {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const dir = join(root, 'dashboard', 'dist');
+  return existsSync(join(dir, 'index.html')) ? dir : undefined;
+}
+
+function positive(name: string, text: string, max: number): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || n > max)
+    throw new UsageError(`demo: ${name} must be a number in (0, ${max}], got ${text}`);
+  return n;
+}
 
 /**
- * `acd demo`: what `npm start` runs. Until the national-centre components land, it is a live
- * collection on loopback fed by a built-in sender (three providers' exporters over real UDP).
+ * `acd demo`: what `npm start` runs — the embedded national centre with three simulated
+ * providers' edges fed over real UDP, detection, correlation, DuckDB under ./data, and the
+ * dashboard.
  */
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
     .command('demo')
     .description(
-      "run the live demo: built-in exporters send NetFlow/IPFIX over UDP to acd's collector on loopback",
+      'run the national-centre demo: simulated providers export over UDP to their edges, the centre detects ' +
+        'and correlates, the dashboard shows it live',
     )
+    .option('--port <port>', 'dashboard and API port', '8080')
+    .option('--host <address>', 'address to listen on (plain HTTP only on loopback)', '127.0.0.1')
+    .option('--data <dir>', 'data directory (store, edge keys and spools, caches)', './data')
+    .option('--fresh', 'start over: delete the store and the edges’ state under --data first', false)
     .addOption(
-      new Option('--rate <flows/s>', 'total flow records per second sent by the exporters').default('3000'),
+      new Option('--rate <flows/s>', 'generated flow records per second of wall time').default('2000'),
     )
-    .option('--duration <d>', 'stop after this long (e.g. 30s); default: until Ctrl-C')
+    .addOption(new Option('--speed <n>', 'event time runs n times faster than wall time').default('30'))
+    .option('--seed <n>', 'seed of the synthetic country and its traffic', '1')
+    .option('--duration <d>', 'stop after this long (e.g. 2m); default: until Ctrl-C')
+    .option('--no-dns', 'no dnstap from the providers’ resolvers (flows only)')
+    .option('--config <file>', 'configuration file (detect.*, correlate.*, serve.* settings)')
     .addHelpText(
       'after',
       `
-The demo starts acd's collector on 127.0.0.1 (UDP, ports chosen by the system) and three simulated
-providers' exporters, each sending from its own loopback address: 127.0.0.2 (IPFIX), 127.0.0.3
-(NetFlow v9) and 127.0.0.4 (NetFlow v5). The status line shows records/s, datagrams/s, queue drops
-and loss measured from the exporters' sequence numbers. Ctrl-C stops it cleanly.
+The demo builds a synthetic country from the packaged registry data (providers, exporters on
+127.0.0.x, subscribers, critical-infrastructure operators) and runs, in one process: the traffic
+generator in worker threads (IPFIX over UDP and dnstap over TCP, from each exporter's own loopback
+address), one edge per provider (collect, select with the demonstration feed set, pseudonymise,
+spool), the memory bus, the centre (detection, correlation, DuckDB under --data) and the API with
+the dashboard. Attack scenarios are injected on a schedule of one cycle per hour of event time
+(two minutes at the default speed), so within two minutes every detector has fired.
+
+The dashboard is at http://127.0.0.1:8080 (--port to change). Scripts use the analyst token in
+ACD_DEMO_TOKEN (default purpose monitoring); without it the demo prints a generated token.
+Ctrl-C stops cleanly; ./data is resumed on the next start unless --fresh.
 
 Examples:
-  npm start                      the same as acd demo
-  acd demo --rate 20000          a heavier stream
-  acd demo --duration 30s        stop by itself after 30 seconds`,
+  npm start                               the same as acd demo
+  acd demo --port 9090 --fresh            start over on another port
+  ACD_DEMO_TOKEN=$(openssl rand -hex 24) acd demo --duration 5m
+  curl -H "Authorization: Bearer $ACD_DEMO_TOKEN" http://127.0.0.1:8080/api/incidents?limit=5`,
     )
-    .action(async (opts: DemoOptions) => {
-      const rate = Number(opts.rate);
-      if (!Number.isFinite(rate) || rate <= 0 || rate > 1_000_000)
-        throw new UsageError(
-          `demo: --rate must be a number of flows per second in 1..1000000, got ${opts.rate}`,
-        );
+    .action(async (opts: DemoCliOptions) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`demo: --port must be a port number, got ${opts.port}`);
+      const rate = positive('--rate', opts.rate, 1_000_000);
+      const speed = positive('--speed', opts.speed, 10_000);
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`demo: --seed must be an integer ≥ 0`);
       const durationMs = opts.duration === undefined ? undefined : parseDuration(opts.duration);
       if (opts.duration !== undefined && durationMs === undefined)
         throw new UsageError(`demo: --duration must be a duration such as 30s or 5m, got ${opts.duration}`);
-      const config = loadAcdConfig();
-      const { createCollector } = await import('../../collect/collector.ts');
-      const { createDemoSender } = await import('../../simulate/demo-sender.ts');
-      const metrics = new MetricsRegistry();
-      const collector = createCollector(
-        { clock: ctx.clock, logger: ctx.logger, metrics },
-        { ...config.collect, listen: ['udp://127.0.0.1:0'] },
-      );
-      await collector.start();
-      const udp = collector.addresses()[0]!;
-      const sender = createDemoSender(
-        { clock: ctx.clock },
-        {
-          target: { host: udp.address, port: udp.port },
-          exporters: DEMO_EXPORTERS.map((e) => ({ ...e, rate: rate / DEMO_EXPORTERS.length })),
-        },
-      );
-      try {
-        await sender.start();
-      } catch (err) {
-        await collector.stop();
-        throw err;
-      }
-      ctx.stderr.write(
-        `acd demo: collector listening on ${udp.url}; exporters ${DEMO_EXPORTERS.map((e) => `${e.address} (${e.format})`).join(', ')} sending ${rate} flows/s\n` +
-          'acd demo: the national-centre dashboard is not part of this build yet; Ctrl-C stops\n',
-      );
-      const stopStatus = showCollectorStatus(ctx, 'acd demo: ', collector);
-      await new Promise<void>((resolve) => {
-        if (ctx.signal.aborted) return resolve();
-        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-        if (durationMs !== undefined) setTimeout(resolve, durationMs).unref();
+      const config = loadAcdConfig(opts.config === undefined ? {} : { file: opts.config });
+      const { runDemo } = await import('../demo/run.ts');
+      const status = new StatusLine({
+        stream: ctx.stderr,
+        interactive: ctx.interactive,
+        clock: ctx.clock,
+        prefix: 'acd demo: ',
       });
-      stopStatus();
-      await sender.stop();
-      await collector.stop();
-      const s = collector.stats();
-      const sent = sender.stats();
+      let lastPrint = 0;
+      const result = await runDemo({
+        dataDir: opts.data,
+        fresh: opts.fresh,
+        rate,
+        speed,
+        seed,
+        ...(durationMs !== undefined ? { durationMs } : {}),
+        dns: opts.dns,
+        serve: { ...config.serve, host: opts.host, port },
+        detect: config.detect,
+        correlate: config.correlate,
+        cycles: 48,
+        ...(dashboardDist() !== undefined ? { dashboardDir: dashboardDist()! } : {}),
+        clock: ctx.clock,
+        logger: ctx.logger,
+        signal: ctx.signal,
+        onReady: (info) => {
+          ctx.stderr.write(
+            `acd demo: providers ${info.providers.join(', ')}; event time runs ${speed}× faster than wall time\n` +
+              `acd demo: dashboard ${info.url}/  (Ctrl-C stops)\n` +
+              (info.tokenGenerated
+                ? `acd demo: analyst token (set ACD_DEMO_TOKEN to choose one): ${info.token}\n` +
+                  `acd demo: open ${info.url}/#token=${info.token}\n`
+                : `acd demo: analyst token from ACD_DEMO_TOKEN\n`),
+          );
+        },
+        onStatus: (s) => {
+          const text =
+            `${humanCount(s.recordsPerSecond)} rec/s, ${humanCount(s.records)} records, ` +
+            `${s.alerts} alerts, ${s.incidents} incidents; detectors ${s.detectors.length}/9` +
+            (s.eventTime !== null
+              ? `; event time ${new Date(s.eventTime).toISOString().slice(0, 19)}Z`
+              : '') +
+            (s.lost > 0 ? `; ${humanCount(s.lost)} lost` : '');
+          if (ctx.interactive) status.update(text);
+          else if (s.elapsedMs - lastPrint >= 10_000) {
+            lastPrint = s.elapsedMs;
+            ctx.stderr.write(`acd demo: ${text}\n`);
+          }
+        },
+      });
+      status.done();
       ctx.stderr.write(
-        `acd demo: sent ${sent.records} records in ${sent.datagrams} datagrams; collected ${s.flows} flows from ${s.exporters} exporters; queue drops ${s.dropped}; sequence loss ${s.sequenceLost}\n`,
+        `acd demo: stopped (${result.reason}): ${result.records} records, ${result.alerts} alerts, ` +
+          `${result.incidents} incidents; detectors fired: ${result.detectors.join(', ') || 'none'}\n`,
       );
     });
 }

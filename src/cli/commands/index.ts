@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { registerAnalyze } from './analyze.ts';
 import { registerCollect } from './collect.ts';
 import { registerConfig } from './config.ts';
 import { registerDecode } from './decode.ts';
 import { registerDemo } from './demo.ts';
 import { registerEdge } from './edge.ts';
+import { registerEval } from './eval.ts';
 import { registerGenerate } from './generate.ts';
 import { registerPrefixes } from './prefixes.ts';
 
@@ -17,4 +19,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerEdge(program, ctx);
   registerPrefixes(program, ctx);
   registerGenerate(program, ctx);
+  registerAnalyze(program, ctx);
+  registerEval(program, ctx);
 }

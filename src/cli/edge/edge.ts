@@ -261,6 +261,7 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
   let bus: Bus | undefined = deps.bus;
   let publisher: SpooledPublisher | undefined;
   let collector: Collector | undefined;
+  let lastHealthAt = 0;
   let controlSub: Subscription | undefined;
   const spoolM = spoolMetrics(metrics);
   const demoMode = sel.mode !== 'production';
@@ -545,6 +546,42 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
       pendingStats ??= emptyStats();
       publishStats();
     }
+    if (now - lastHealthAt >= e.statsInterval) publishHealth();
+  }
+
+  /**
+   * Exporter health for the centre (issue 7: providers and exporters, loss, templates): the
+   * exporters' own addresses and counters from the decoder session, never record content.
+   */
+  function publishHealth(): void {
+    lastHealthAt = clock.monotonic();
+    if (!bus || !busConnected || !collector) return;
+    const c = collector.stats();
+    bus
+      .publishStats(providerId, {
+        kind: 'health',
+        providerId,
+        at: clock.now(),
+        body: {
+          datagrams: c.datagrams,
+          records: c.records,
+          queueDropped: c.dropped,
+          sequenceLost: c.sequenceLost,
+          exporters: collector.session.exporters().map((x) => ({
+            exporter: x.exporter,
+            observationDomainId: x.observationDomainId,
+            protocol: x.protocol,
+            lastSeen: x.lastSeen,
+            records: x.records,
+            lost: x.lost,
+            templates: x.templates,
+            silent: x.silent,
+          })),
+        },
+      })
+      .catch(() => {
+        // Health is a snapshot: the next one replaces a lost one.
+      });
   }
 
   function emptyStats(): SelectionStats {

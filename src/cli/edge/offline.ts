@@ -11,6 +11,7 @@ import type { Logger } from '../../common/logging.ts';
 import { MetricsRegistry } from '../../common/metrics.ts';
 import type { PrefixTable } from '../../common/prefixes/index.ts';
 import type { DecodedRecord } from '../../common/schema/index.ts';
+import type { SelectedRecord } from '../../common/schema/selected.ts';
 import { createDecoderSession } from '../../collect/decode/index.ts';
 import type { DecodeEvent } from '../../collect/decode/types.ts';
 import { readRecordsFromFiles, type FileSummary, type InputKind } from '../../collect/offline.ts';
@@ -54,7 +55,12 @@ export interface OfflineResult {
 /** Inputs of {@link runOfflineSelection}. */
 export interface OfflineOptions {
   files: readonly string[];
-  out: string;
+  /** Where selected records are written (NDJSON); or give `sink`. */
+  out?: string;
+  /** Receives each chunk of selected records instead of (or besides) the file. */
+  sink?: (records: SelectedRecord[]) => void | Promise<void>;
+  /** Called for every decoded record before selection (e.g. a time filter); false skips it. */
+  accept?: (r: DecodedRecord) => boolean;
   inputKind: InputKind;
   setup: SelectionSetup;
   table: PrefixTable;
@@ -120,7 +126,7 @@ async function runWith(o: OfflineOptions, metrics: MetricsRegistry, keys: KeySou
   const onDecodeEvent = (e: DecodeEvent): void => {
     decodeEvents[e.kind] = (decodeEvents[e.kind] ?? 0) + 1;
   };
-  const out = await SelectedNdjsonFile.open(o.out);
+  const out = o.out !== undefined ? await SelectedNdjsonFile.open(o.out) : undefined;
   const files: FileSummary[] = [];
   let notSelectable = 0;
   let chunk: DecodedRecord[] = [];
@@ -128,9 +134,11 @@ async function runWith(o: OfflineOptions, metrics: MetricsRegistry, keys: KeySou
     if (chunk.length === 0) return;
     const { records } = engine.selectRecords(chunk);
     chunk = [];
-    await out.write(records);
+    if (out) await out.write(records);
+    if (o.sink) await o.sink(records);
   };
   const take = (r: DecodedRecord): void => {
+    if (o.accept && !o.accept(r)) return;
     if (r.recordType === 'flow' || r.recordType === 'dns') chunk.push(r);
     else notSelectable++;
   };
@@ -147,7 +155,7 @@ async function runWith(o: OfflineOptions, metrics: MetricsRegistry, keys: KeySou
     session.tick(Number.MAX_SAFE_INTEGER, { record: take, event: onDecodeEvent });
     await flush();
   } finally {
-    await out.close();
+    await out?.close();
   }
-  return { stats: engine.totals(), files, feeds, notSelectable, decodeEvents, written: out.count };
+  return { stats: engine.totals(), files, feeds, notSelectable, decodeEvents, written: out?.count ?? 0 };
 }

@@ -11,7 +11,13 @@ import type { DetectorName } from './legal.ts';
 export type IncidentState = 'new' | 'triaged' | 'notified' | 'mitigated' | 'closed';
 
 /** Every incident state, in lifecycle order. */
-export const INCIDENT_STATES: readonly IncidentState[] = ['new', 'triaged', 'notified', 'mitigated', 'closed'];
+export const INCIDENT_STATES: readonly IncidentState[] = [
+  'new',
+  'triaged',
+  'notified',
+  'mitigated',
+  'closed',
+];
 
 /**
  * One detector's finding about one subject, deduplicated per (detector, subject, window): every
@@ -83,6 +89,11 @@ export interface Incident {
   /** Last change (epoch ms, processing time). */
   updatedAt: number;
   history: IncidentTransition[];
+  /**
+   * Ids of incidents merged into this one when later alerts showed shared infrastructure (those
+   * ids no longer exist; consumers that stored them point them here).
+   */
+  mergedFrom?: string[];
 }
 
 /** A rule that down-ranks alerts (known scanners, warninglists, analysts' false positives). */

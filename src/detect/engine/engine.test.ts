@@ -338,8 +338,7 @@ describe('random input', () => {
             bruteForce: { stateBudgetBytes: 256 * 1024, minAttempts: 2 },
           });
           const engine = createDetectionEngine(cfg, { clock: new ManualClock(0), emit: () => {} });
-          for (const [f, s] of rows)
-            engine.pushFlowRecord(flowRecord(f, `e${s % 3}`, s));
+          for (const [f, s] of rows) engine.pushFlowRecord(flowRecord(f, `e${s % 3}`, s));
           engine.flush();
           for (const d of Object.values(engine.stats().detectors))
             expect(d.bytesUsed).toBeLessThanOrEqual(d.budgetBytes);

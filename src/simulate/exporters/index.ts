@@ -21,6 +21,7 @@ export {
   type FleetOutput,
   type OutputStats,
   type OutputTarget,
+  type Routes,
 } from './outputs.ts';
 export {
   runPaced,

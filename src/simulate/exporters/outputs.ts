@@ -46,8 +46,8 @@ export interface FleetOutput {
 
 /** A parsed `--to` / `--out` target. */
 export type OutputTarget =
-  | { kind: 'udp'; host: string; port: number }
-  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'udp'; host: string; port: number; routes?: Routes }
+  | { kind: 'tcp'; host: string; port: number; routes?: Routes }
   | { kind: 'file'; path: string };
 
 /** Standard collector ports, used as the destination written into pcap files. */
@@ -58,6 +58,24 @@ export const DEFAULT_PORTS: Record<ExporterFormat, number> = {
   sflow5: 6343,
   dnstap: 6000,
 };
+
+/**
+ * Per-provider destinations (the embedded demo: one edge per provider). Keys are provider ids;
+ * an exporter whose id starts with `<provider id>-` (as the country model names them) sends
+ * there; the others send to the target's own host and port.
+ */
+export type Routes = Record<string, { host: string; port: number }>;
+
+/** The destination of exporter `ex` under `routes`. */
+export function routeFor(
+  ex: { id: string },
+  host: string,
+  port: number,
+  routes: Routes | undefined,
+): { host: string; port: number } {
+  if (routes) for (const [k, v] of Object.entries(routes)) if (ex.id.startsWith(`${k}-`)) return v;
+  return { host, port };
+}
 
 /** Parses `udp://HOST:PORT`, `tcp://HOST:PORT` or a file path. Throws `ExporterConfigError`. */
 export function parseOutputTarget(s: string): OutputTarget {
@@ -82,7 +100,7 @@ function zeroStats(): OutputStats {
 const UDP_MAX_IN_FLIGHT = 512;
 
 /** UDP output: one socket per exporter, bound to its address, connected to the collector. */
-export function createUdpOutput(host: string, port: number): FleetOutput {
+export function createUdpOutput(host: string, port: number, routes?: Routes): FleetOutput {
   const stats = zeroStats();
   const sockets: UdpSocket[] = [];
   let inFlight = 0;
@@ -121,12 +139,16 @@ export function createUdpOutput(host: string, port: number): FleetOutput {
         });
         await new Promise<void>((resolve, reject) => {
           s.once('error', reject);
-          s.connect(port, host, () => {
+          const to = routeFor(ex, host, port, routes);
+          s.connect(to.port, to.host, () => {
             s.off('error', reject);
             resolve();
           });
         }).catch((e: unknown) => {
-          throw new ExporterOutputError(`cannot connect exporter ${ex.id} to ${host}:${port}`, { cause: e });
+          const to = routeFor(ex, host, port, routes);
+          throw new ExporterOutputError(`cannot connect exporter ${ex.id} to ${to.host}:${to.port}`, {
+            cause: e,
+          });
         });
         sockets.push(s);
       }
@@ -256,11 +278,11 @@ function createReconnectingOutput(
 }
 
 /** IPFIX over TCP (RFC 7011 section 10.4): messages back to back on one connection per exporter. */
-export function createTcpOutput(host: string, port: number): FleetOutput {
+export function createTcpOutput(host: string, port: number, routes?: Routes): FleetOutput {
   return createReconnectingOutput(
     (ex, onClosed) =>
       new Promise<Channel>((resolve, reject) => {
-        const s: TcpSocket = netConnect({ host, port, localAddress: ex.address });
+        const s: TcpSocket = netConnect({ ...routeFor(ex, host, port, routes), localAddress: ex.address });
         s.setNoDelay(false);
         const fail = (e: Error): void => {
           s.destroy();
@@ -290,9 +312,12 @@ export function createTcpOutput(host: string, port: number): FleetOutput {
 }
 
 /** dnstap over TCP: one bidirectional Frame Streams connection per exporter. */
-export function createFrameStreamTcpOutput(host: string, port: number): FleetOutput {
+export function createFrameStreamTcpOutput(host: string, port: number, routes?: Routes): FleetOutput {
   return createReconnectingOutput(async (ex, onClosed) => {
-    const sender = await connectFrameStreamSender({ host, port, localAddress: ex.address });
+    const sender = await connectFrameStreamSender({
+      ...routeFor(ex, host, port, routes),
+      localAddress: ex.address,
+    });
     let closed = false;
     return {
       write(b) {
@@ -417,12 +442,12 @@ export function createOutput(target: OutputTarget, format: ExporterFormat): Flee
     case 'udp':
       if (format === 'dnstap')
         throw new ExporterConfigError('dnstap is sent over tcp:// (Frame Streams) or to a file');
-      return createUdpOutput(target.host, target.port);
+      return createUdpOutput(target.host, target.port, target.routes);
     case 'tcp':
-      if (format === 'dnstap') return createFrameStreamTcpOutput(target.host, target.port);
+      if (format === 'dnstap') return createFrameStreamTcpOutput(target.host, target.port, target.routes);
       if (format !== 'ipfix')
         throw new ExporterConfigError(`${format} is not sent over TCP (only IPFIX and dnstap)`);
-      return createTcpOutput(target.host, target.port);
+      return createTcpOutput(target.host, target.port, target.routes);
     case 'file':
       return format === 'dnstap'
         ? createFrameStreamFileOutput(target.path)

@@ -1,39 +1,29 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPrefixTable, type PrefixTable } from '../../common/prefixes/index.ts';
 import { buildCountryModel, Rng, type CountryModel } from '../country/index.ts';
 import { SCENARIO_NAMES, type GeneratorContext, type ScenarioName } from '../traffic/types.ts';
 import {
-  IndicatorFileError,
   ScenarioModelError,
   ScenarioParamError,
   SCENARIOS,
   createScenario,
   generateIndicators,
   indicatorMatches,
-  indicatorsToCsv,
   parseIndicators,
-  readIndicatorFile,
-  writeIndicatorFile,
 } from './index.ts';
 
 const CACHE = join(tmpdir(), 'acd-test-prefix-cache');
 const START = Date.parse('2026-05-11T09:00:00.000Z');
 let table: PrefixTable;
 let model: CountryModel;
-let dir: string;
 
 beforeAll(async () => {
   table = (await loadPrefixTable({ cacheDir: CACHE })).table;
   model = buildCountryModel(table, { seed: 42 });
-  dir = await mkdtemp(join(tmpdir(), 'acd-scenarios-'));
 }, 120_000);
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
 function ctx(seed: number, withTable: boolean): GeneratorContext {
   const c: GeneratorContext = {
@@ -220,36 +210,6 @@ describe('indicator sets', () => {
     for (const e of set)
       if (e.type === 'ipv4' || e.type === 'ipv6') expect(table.isDomestic(e.value, 'JP')).toBe(false);
     expect(generateIndicators(model, new Rng(9))).toEqual(set);
-  });
-
-  it('writes and reads the CSV format, and reads one value per line', async () => {
-    const set = generateIndicators(model, new Rng(9));
-    set[0]!.validUntil = '2027-01-01T00:00:00Z';
-    set[1]!.source = 'feed, "quoted"';
-    const path = join(dir, 'ioc.csv');
-    await writeIndicatorFile(path, set);
-    expect(await readIndicatorFile(path)).toEqual(set);
-    expect(indicatorsToCsv(set).split('\n')[0]).toBe('value,type,valid_until,source,confidence');
-    const plain = parseIndicators('# comment\n198.51.100.7\n2001:DB8::1\n198.51.100.0/24\nEvil.Example\n');
-    expect(plain.map((e) => [e.value, e.type])).toEqual([
-      ['198.51.100.7', 'ipv4'],
-      ['2001:db8::1', 'ipv6'],
-      ['198.51.100.0/24', 'cidr'],
-      ['evil.example', 'domain'],
-    ]);
-  });
-
-  it('names the line of a bad entry', async () => {
-    const path = join(dir, 'bad.csv');
-    await writeFile(
-      path,
-      'value,type,valid_until,source,confidence\n1.2.3.4,ipv4,,x,50\n1.2.3.4,domain,,x,50\n',
-    );
-    const err = await readIndicatorFile(path).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(IndicatorFileError);
-    expect((err as IndicatorFileError).line).toBe(3);
-    await expect(readIndicatorFile(join(dir, 'missing.csv'))).rejects.toBeInstanceOf(IndicatorFileError);
-    expect(() => parseIndicators('not an indicator!\n')).toThrow(IndicatorFileError);
   });
 
   it('matches addresses, CIDR members and subdomains while valid', () => {

@@ -3,6 +3,7 @@
  * scenarios both produce `GeneratedRecord`s for a slice of event time; the engine merges them in
  * time order and routes each to the exporters of the provider whose network carries it.
  */
+import type { IndicatorEntry } from '../../common/indicators/index.ts';
 import type { PrefixTable } from '../../common/prefixes/index.ts';
 import type { Fields } from '../../common/schema/index.ts';
 import type { CountryModel, Rng } from '../country/index.ts';
@@ -96,14 +97,8 @@ export interface ScenarioParams {
   extra: Record<string, string | number | boolean>;
 }
 
-/** An indicator (address, CIDR or domain) as the detection issue's indicator file holds it. */
-export interface IndicatorEntry {
-  value: string;
-  type: 'ipv4' | 'ipv6' | 'cidr' | 'domain';
-  validUntil?: string;
-  source: string;
-  confidence: number;
-}
+/** An indicator (address, CIDR or domain) as the indicator file holds it (src/common/indicators/). */
+export type { IndicatorEntry };
 
 /** What a scenario or the background generator may use. */
 export interface GeneratorContext {

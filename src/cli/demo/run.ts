@@ -1,0 +1,271 @@
+/**
+ * `acd demo` (what `npm start` runs; issue 7 "The main job"): the embedded national-centre
+ * deployment on one machine.
+ *
+ *   generator (worker threads) ──UDP IPFIX / TCP dnstap──▶ one edge per simulated provider
+ *   (collect → select → spool) ──memory bus──▶ centre (detect → correlate → DuckDB under ./data)
+ *   ──▶ API + dashboard on http://127.0.0.1:8080
+ *
+ * Selection runs the demonstration feed set in `demo` mode (DESIGN section 5). The synthetic
+ * country is built from the packaged registry data with a fixed seed, so the operators file and
+ * the providers are the same on every start; `./data` is resumed (store, edges' keys and spools)
+ * unless `--fresh`.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../../common/clock.ts';
+import type { Logger } from '../../common/logging.ts';
+import { MetricsRegistry } from '../../common/metrics.ts';
+import { readOperatorsFile } from '../../common/operators/index.ts';
+import { loadPrefixTable } from '../../common/prefixes/index.ts';
+import type { IndicatorEntry } from '../../common/indicators/index.ts';
+import { buildCountryModel, Rng, writeOperatorsFile } from '../../simulate/country/index.ts';
+import { generateIndicators, writeIndicatorFile } from '../../simulate/scenarios/index.ts';
+import {
+  DIURNAL_PROFILES,
+  findScannerHosts,
+  runLive,
+  SCENARIO_REGISTRY,
+  type EngineOptions,
+  type RunResult,
+} from '../../simulate/traffic/index.ts';
+import { createMemoryBus } from '../../transport/index.ts';
+import { createStore } from '../../store/index.ts';
+import { createServer, createEventHub, createTokenAuth, demoTokenEntry } from '../../serve/index.ts';
+import type { ServeConfig } from '../../serve/config.ts';
+import type { DetectConfig } from '../../detect/index.ts';
+import type { CorrelateConfig } from '../../correlate/index.ts';
+import { createCentre, type Centre } from '../centre/centre.ts';
+import { edgeRoutes, startEmbeddedEdges, stopEmbeddedEdges, type EmbeddedEdge } from '../embedded/edges.ts';
+import { demoSchedule } from './schedule.ts';
+
+/** Options of the demo. */
+export interface DemoOptions {
+  dataDir: string;
+  fresh: boolean;
+  /** Generated flow records per wall second (background density = rate / speed per event second). */
+  rate: number;
+  /** Event time runs this many times faster than wall time. */
+  speed: number;
+  seed: number;
+  /** Event time of the start (epoch ms); default: now. */
+  startMs?: number;
+  /** Stop after this much wall time; undefined = until the signal. */
+  durationMs?: number;
+  /** Also send DNS (dnstap) from the providers' resolvers. */
+  dns: boolean;
+  serve: ServeConfig;
+  detect: DetectConfig;
+  correlate: CorrelateConfig;
+  /** Scenario cycles scheduled (one per hour of event time). */
+  cycles: number;
+  dashboardDir?: string;
+  clock: Clock;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Called once everything runs: the dashboard URL and token. */
+  onReady?: (info: { url: string; token: string; tokenGenerated: boolean; providers: string[] }) => void;
+  /** About once a second while running. */
+  onStatus?: (s: DemoStatus) => void;
+}
+
+/** The live summary line's figures. */
+export interface DemoStatus {
+  elapsedMs: number;
+  eventTime: number | null;
+  recordsPerSecond: number;
+  records: number;
+  alerts: number;
+  incidents: number;
+  detectors: string[];
+  lost: number;
+}
+
+/** What a finished demo did. */
+export interface DemoResult {
+  reason: 'signal' | 'duration' | 'generator-ended';
+  records: number;
+  alerts: number;
+  incidents: number;
+  detectors: string[];
+}
+
+/** Evidence is kept for 30 days in the demo (the legal table decides for records). */
+const EVIDENCE_RETENTION_MS = 30 * 86_400_000;
+
+/** Runs the demo until the signal, the duration or the end of the schedule. */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  if (o.fresh) {
+    await rm(join(o.dataDir, 'acd.duckdb'), { force: true });
+    await rm(join(o.dataDir, 'acd.duckdb.wal'), { force: true });
+    await rm(join(o.dataDir, 'edges'), { recursive: true, force: true });
+  }
+  await mkdir(o.dataDir, { recursive: true });
+  const metrics = new MetricsRegistry();
+  const { table } = await loadPrefixTable({ cacheDir: join(o.dataDir, 'cache') });
+  const model = buildCountryModel(table, { seed: o.seed });
+  const operatorsPath = join(o.dataDir, 'operators.json');
+  await writeOperatorsFile(operatorsPath, model);
+  const operators = await readOperatorsFile(operatorsPath);
+  const root = new Rng(o.seed);
+  const indicators: IndicatorEntry[] = generateIndicators(model, root.fork('indicators'));
+  await writeIndicatorFile(join(o.dataDir, 'indicators.csv'), indicators);
+
+  const bus = createMemoryBus({ clock: o.clock });
+  const store = createStore({ type: 'duckdb', path: join(o.dataDir, 'acd.duckdb') }, { metrics });
+  const events = createEventHub(o.serve.sse.ringSize);
+  const token = demoTokenEntry();
+  const providerIds = model.providers.map((p) => p.id);
+  const providerNames = Object.fromEntries(model.providers.map((p) => [p.id, p.name]));
+
+  let edges: EmbeddedEdge[] = [];
+  let centre: Centre | undefined;
+  let server: ReturnType<typeof createServer> | undefined;
+  const gen = new AbortController();
+  const abortGen = (): void => gen.abort();
+  o.signal.addEventListener('abort', abortGen, { once: true });
+  const startedAt = o.clock.monotonic();
+  let reason: DemoResult['reason'] = 'signal';
+  let statusTimer: NodeJS.Timeout | undefined;
+  let durationTimer: NodeJS.Timeout | undefined;
+  try {
+    await bus.start();
+    await store.open();
+    centre = createCentre(
+      { clock: o.clock, logger: o.logger, metrics, bus, store, events },
+      {
+        detect: o.detect,
+        correlate: o.correlate,
+        operators,
+        indicators,
+        providerNames,
+        evidenceRetentionMs: EVIDENCE_RETENTION_MS,
+        retentionIntervalMs: 3_600_000,
+        consumer: 'centre',
+      },
+    );
+    await centre.start();
+    server = createServer(
+      {
+        store,
+        live: centre.live,
+        actions: centre.actions,
+        events,
+        metrics,
+        auth: createTokenAuth([token.entry]),
+        clock: o.clock,
+        logger: o.logger,
+        ...(o.dashboardDir !== undefined ? { dashboardDir: o.dashboardDir } : {}),
+      },
+      o.serve,
+    );
+    await server.start();
+    edges = await startEmbeddedEdges({
+      providerIds,
+      bus,
+      table,
+      dataDir: o.dataDir,
+      mode: 'demo',
+      operators,
+      clock: o.clock,
+      logger: o.logger,
+      metrics,
+    });
+    const url = server.address()?.url ?? `http://${o.serve.host}:${o.serve.port}`;
+    o.onReady?.({ url, token: token.entry.token, tokenGenerated: token.generated, providers: providerIds });
+
+    const startMs = o.startMs ?? o.clock.now();
+    const engine = (format: 'ipfix' | 'dnstap'): EngineOptions => ({
+      model,
+      table,
+      seed: o.seed,
+      startMs,
+      format,
+      transport: format === 'dnstap' ? 'tcp' : 'udp',
+      rate: format === 'dnstap' ? Math.max(50, Math.round(o.rate / 4)) : o.rate,
+      speed: o.speed,
+      sampling: 1,
+      background: true,
+      diurnal: DIURNAL_PROFILES.jst!,
+      scenarios: demoSchedule(startMs, o.cycles),
+      registry: SCENARIO_REGISTRY,
+      indicators,
+      scanners: findScannerHosts(table, model.domesticCountry, root.fork('scanners'), 6),
+    });
+    const runs: Promise<RunResult>[] = [
+      runLive({
+        engine: engine('ipfix'),
+        target: {
+          kind: 'udp',
+          host: '127.0.0.1',
+          port: edges[0]!.udp.port,
+          routes: edgeRoutes(edges, 'udp'),
+        },
+        signal: gen.signal,
+        expectedRate: o.rate,
+        tableCacheDir: join(o.dataDir, 'cache'),
+      }),
+    ];
+    if (o.dns)
+      runs.push(
+        runLive({
+          engine: engine('dnstap'),
+          target: {
+            kind: 'tcp',
+            host: '127.0.0.1',
+            port: edges[0]!.dnstap.port,
+            routes: edgeRoutes(edges, 'dnstap'),
+          },
+          signal: gen.signal,
+          expectedRate: o.rate / 4,
+          tableCacheDir: join(o.dataDir, 'cache'),
+        }),
+      );
+    if (o.durationMs !== undefined)
+      durationTimer = setTimeout(() => {
+        reason = 'duration';
+        gen.abort();
+      }, o.durationMs);
+    statusTimer = setInterval(() => {
+      if (!centre || !o.onStatus) return;
+      const ov = centre.overview();
+      const s = centre.stats();
+      let lost = 0;
+      for (const e of edges) lost += e.edge.stats().collector.sequenceLost;
+      o.onStatus({
+        elapsedMs: o.clock.monotonic() - startedAt,
+        eventTime: s.watermark,
+        recordsPerSecond: ov.totals.recordsPerSecond,
+        records: s.records,
+        alerts: s.alerts,
+        incidents: s.incidents,
+        detectors: ov.detectors.filter((d) => d.alerts > 0).map((d) => d.name),
+        lost,
+      });
+    }, 1000);
+    const results = await Promise.all(runs);
+    if (reason === 'signal' && !o.signal.aborted && results.every((r) => r.reason === 'complete'))
+      reason = 'generator-ended';
+  } finally {
+    clearInterval(statusTimer);
+    clearTimeout(durationTimer);
+    o.signal.removeEventListener('abort', abortGen);
+    gen.abort();
+    await stopEmbeddedEdges(edges);
+    // Let the centre take what the edges drained onto the bus before it stops.
+    await new Promise((r) => setTimeout(r, 300));
+    await centre?.stop();
+    await server?.stop();
+    await bus.stop();
+    await store.close();
+  }
+  const s = centre.stats();
+  const ov = centre.overview();
+  return {
+    reason,
+    records: s.records,
+    alerts: s.alerts,
+    incidents: s.incidents,
+    detectors: ov.detectors.filter((d) => d.alerts > 0).map((d) => d.name),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Bearer-token authentication. The token table maps a token to a user, a role and a default
+ * purpose; tokens are held only as SHA-256 digests so a heap dump or a log line cannot leak them.
+ * Issue 8 replaces the table with users and revocable tokens from the store; the interface stays.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { ConfigError } from '../common/errors.ts';
+import { isPurpose, isRole, type Purpose, type Role } from './access.ts';
+
+/** Who is calling. */
+export interface Principal {
+  user: string;
+  role: Role;
+  /** Purpose used when the request names none (`X-ACD-Purpose`). */
+  defaultPurpose: Purpose;
+}
+
+/** The caller of one request, with the purpose it acts for. */
+export interface Actor {
+  user: string;
+  role: Role;
+  purpose: Purpose;
+}
+
+/** Resolves bearer tokens. */
+export interface TokenAuth {
+  /** The principal of a token, or undefined when the token is unknown (or revoked). */
+  authenticate(token: string): Principal | undefined;
+}
+
+/** One configured token. */
+export interface TokenEntry extends Principal {
+  token: string;
+}
+
+/** Shortest token accepted: short enough for a memorable demo token, long enough not to be guessed in a rate-limit window. */
+export const MIN_TOKEN_LENGTH = 16;
+/** Longest token looked at; longer bearer values are rejected without hashing them. */
+export const MAX_TOKEN_LENGTH = 512;
+
+/** The environment variable holding the demo analyst token (issue 7). */
+export const DEMO_TOKEN_ENV = 'ACD_DEMO_TOKEN';
+
+function digest(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * A token table. Lookups go through a digest map, so the time taken does not depend on how much
+ * of a guessed token matches a real one.
+ */
+export function createTokenAuth(entries: readonly TokenEntry[]): TokenAuth {
+  const byDigest = new Map<string, Principal>();
+  entries.forEach((e, i) => {
+    const key = `tokens[${i}]`;
+    if (e.token.length < MIN_TOKEN_LENGTH || e.token.length > MAX_TOKEN_LENGTH)
+      throw new ConfigError(key, `token must be ${MIN_TOKEN_LENGTH}..${MAX_TOKEN_LENGTH} characters`);
+    if (!isRole(e.role)) throw new ConfigError(key, `unknown role ${JSON.stringify(e.role)}`);
+    if (!isPurpose(e.defaultPurpose))
+      throw new ConfigError(key, `unknown purpose ${JSON.stringify(e.defaultPurpose)}`);
+    byDigest.set(digest(e.token), { user: e.user, role: e.role, defaultPurpose: e.defaultPurpose });
+  });
+  return {
+    authenticate(token) {
+      if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
+      return byDigest.get(digest(token));
+    },
+  };
+}
+
+/** A fresh random token (256 bits, base64url), e.g. for the demo when `ACD_DEMO_TOKEN` is unset. */
+export function generateToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * The demo's token entry: the analyst token from `ACD_DEMO_TOKEN`, or a generated one (which the
+ * CLI prints). Default purpose `monitoring`.
+ */
+export function demoTokenEntry(env: Record<string, string | undefined> = process.env): {
+  entry: TokenEntry;
+  generated: boolean;
+} {
+  const given = env[DEMO_TOKEN_ENV];
+  const token = given !== undefined && given.length > 0 ? given : generateToken();
+  if (token.length < MIN_TOKEN_LENGTH || token.length > MAX_TOKEN_LENGTH)
+    throw new ConfigError(
+      DEMO_TOKEN_ENV,
+      `must be ${MIN_TOKEN_LENGTH}..${MAX_TOKEN_LENGTH} characters (e.g. openssl rand -base64 32)`,
+    );
+  return {
+    entry: { token, user: 'demo-analyst', role: 'analyst', defaultPurpose: 'monitoring' },
+    generated: token !== given,
+  };
+}
+
+/**
+ * The token of an `Authorization` header value: `Bearer <token>` (scheme case-insensitive), or
+ * undefined for anything else. Pure; bounded by `MAX_TOKEN_LENGTH`.
+ */
+export function parseBearer(header: string | undefined): string | undefined {
+  if (header === undefined || header.length > MAX_TOKEN_LENGTH + 16) return undefined;
+  const m = /^bearer[ ]+([A-Za-z0-9._~+/=-]+)[ ]*$/i.exec(header);
+  return m ? m[1] : undefined;
+}
