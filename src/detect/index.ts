@@ -32,3 +32,9 @@ export { RESEARCH_SCANNERS, RESEARCH_SCANNERS_VERSION, type ResearchScanner } fr
 export { createDdosDetector, DDOS_VERSION } from './ddos/detector.ts';
 export { REFLECTION_PORTS } from './ddos/vectors.ts';
 export { createBruteForceDetector, BRUTE_FORCE_VERSION } from './brute-force/detector.ts';
+export { createBeaconDetector, BEACON_VERSION } from './beacon/detector.ts';
+export { createLongConnectionDetector, LONG_CONNECTION_VERSION } from './long-connection/detector.ts';
+export { createExfiltrationDetector, EXFILTRATION_VERSION } from './exfiltration/detector.ts';
+export { createDgaDetector, DGA_VERSION } from './dga/detector.ts';
+export { createDnsTunnelDetector, DNS_TUNNEL_VERSION } from './dns-tunnel/detector.ts';
+export { createIndicatorDetector, INDICATOR_VERSION } from './indicator/detector.ts';

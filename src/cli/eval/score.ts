@@ -68,18 +68,18 @@ function involved(line: ScoredTruth, subject: string): boolean {
   return false;
 }
 
-/** The truth line an alert confirms, or undefined (a false positive). */
-export function matchAlert(
-  alert: Alert,
-  truth: readonly ScoredTruth[],
-  slackMs: number,
-): ScoredTruth | undefined {
+/**
+ * The truth lines an alert confirms (empty: a false positive). One alert may confirm several
+ * lines: the same attack seen through two legal channels is two lines with the same subject.
+ */
+export function matchAlert(alert: Alert, truth: readonly ScoredTruth[], slackMs: number): ScoredTruth[] {
+  const out: ScoredTruth[] = [];
   for (const line of truth) {
     if (!line.expectedDetectors.includes(alert.detector)) continue;
     if (alert.lastSeen < line.start - slackMs || alert.firstSeen > line.end + slackMs) continue;
-    if (involved(line, alert.subject)) return line;
+    if (involved(line, alert.subject)) out.push(line);
   }
-  return undefined;
+  return out;
 }
 
 function median(xs: number[]): number | null {
@@ -105,12 +105,14 @@ export function scoreRun(
     const firstHit = new Map<ScoredTruth, number>();
     let tp = 0;
     for (const a of mine) {
-      const line = matchAlert(a, truth, slackMs);
-      if (!line) continue;
+      const lines = matchAlert(a, truth, slackMs);
+      if (lines.length === 0) continue;
       tp++;
-      const known = (a.evidence[0]?.window.end ?? a.firstSeen) - line.start;
-      const prev = firstHit.get(line);
-      if (prev === undefined || known < prev) firstHit.set(line, known);
+      for (const line of lines) {
+        const known = (a.evidence[0]?.window.end ?? a.firstSeen) - line.start;
+        const prev = firstHit.get(line);
+        if (prev === undefined || known < prev) firstHit.set(line, known);
+      }
     }
     const expectedLines = truth.filter((l) => l.expectedDetectors.includes(d));
     const found = expectedLines.filter((l) => firstHit.has(l)).length;
