@@ -7,6 +7,9 @@
  * suppression rule, the map colours the source countries, and a bad token leads to sign-in.
  * Screenshots go to test-artifacts/dashboard/; time to first render is printed, not asserted.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { systemClock } from '../src/common/clock.ts';
@@ -31,6 +34,7 @@ import type {
   ServeActions,
   ServeConfig,
 } from '../src/serve/index.ts';
+import { AccessRegistry } from '../src/oversee/access/index.ts';
 import { MemoryStore } from '../src/store/memory/store.ts';
 import { alertOf, flowRecord, incidentOf } from '../src/store/testing.ts';
 import {
@@ -43,6 +47,9 @@ import {
 } from './helpers/dashboard.ts';
 
 const TOKEN = 'e2e-dashboard-token-0123456789';
+/** A user of the registry for the password login (issue 8). */
+const USER = 'e2e-user';
+const PASSWORD = 'e2e password 0123456789';
 const PROVIDERS = [
   { id: 'prov-a', name: 'Provider A' },
   { id: 'prov-b', name: 'Provider B' },
@@ -75,6 +82,12 @@ function serveConfig(): ServeConfig {
 async function startCentre(dashboardDir: string): Promise<TestCentre> {
   const store = new MemoryStore();
   await store.open();
+  const accessDir = await mkdtemp(join(tmpdir(), 'acd-e2e-access-'));
+  const users = AccessRegistry.open(join(accessDir, 'access.json'), {
+    clock: systemClock,
+    scrypt: { N: 1024, r: 8, p: 1, keyLength: 32, saltLength: 16 },
+  });
+  await users.addUser({ id: USER, role: 'analyst', password: PASSWORD });
   const now = Date.now();
   // Records from several countries (the map) for both providers over the last minutes.
   const countries = ['CN', 'RU', 'US', 'BR', 'DE', 'IN', 'NL', 'KR'];
@@ -222,6 +235,7 @@ async function startCentre(dashboardDir: string): Promise<TestCentre> {
       auth: createTokenAuth([
         { token: TOKEN, user: 'e2e-analyst', role: 'analyst', defaultPurpose: 'monitoring' },
       ]),
+      users,
       clock: systemClock,
       logger: silentLogger,
       dashboardDir,
@@ -265,6 +279,7 @@ async function startCentre(dashboardDir: string): Promise<TestCentre> {
       clearInterval(timer);
       await server.stop();
       await store.close();
+      await rm(accessDir, { recursive: true, force: true });
     },
   };
 }
@@ -412,6 +427,36 @@ describe.runIf(haveChromium)('dashboard end to end (real API server, headless ch
     await p.getByLabel('Access token').fill(TOKEN);
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.locator('tr[data-incident]').first().waitFor();
+    await context.close();
+  });
+  it('logs in with user and password: HttpOnly session cookie, a state change with the CSRF token, sign out', async () => {
+    await centre.addIncident('inc-login-1', { subject: '192.0.2.77', severity: 'high' });
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    await p.goto(`${centre.url}/#/incidents`);
+    await p.getByLabel('User', { exact: true }).fill(USER);
+    await p.getByLabel('Password', { exact: true }).fill('wrong password 000');
+    await p.getByRole('button', { name: 'Log in' }).click();
+    await p.getByText('Sign-in failed').waitFor();
+    await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await p.getByRole('button', { name: 'Log in' }).click();
+    await p.locator('tr[data-incident]').first().waitFor();
+    const session = (await context.cookies()).find((c) => c.name === 'acd_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(await p.evaluate('sessionStorage.getItem("acd.token")')).toBeNull();
+    await screenshot(p, 'signed-in-by-password');
+
+    await p.goto(`${centre.url}/#/incidents/inc-login-1`);
+    await p.getByLabel('Reason').first().fill('checked by password user');
+    await p.getByRole('button', { name: 'Mark triaged' }).click();
+    await p.getByText('State changed to triaged.').waitFor();
+    const changed = await centre.store.getIncident('inc-login-1');
+    expect(changed?.incident.history.at(-1)?.actor).toBe(USER);
+
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.getByLabel('Access token').waitFor();
+    const after = await p.evaluate(async () => (await fetch('/api/me')).status);
+    expect(after).toBe(401);
     await context.close();
   });
 });

@@ -1,10 +1,11 @@
 /**
- * The dashboard's only way to the centre: fetch with the bearer token, JSON in and out, RFC 9457
+ * The dashboard's only way to the centre: fetch with the bearer token or the session cookie (plus
+ * its CSRF token on changes), JSON in and out, RFC 9457
  * problems turned into {@link ApiError}. A 401 clears the token and tells the app to show the
  * sign-in view.
  */
 import { AcdError } from '../../src/common/errors.ts';
-import { clearToken, getToken } from './auth.ts';
+import { clearToken, credentialHeaders } from './auth.ts';
 import type { Problem } from './types.ts';
 
 /** The API answered with an error status; carries the problem details when there were any. */
@@ -28,10 +29,9 @@ export function setUnauthorisedHandler(fn: () => void): void {
   onUnauthorised = fn;
 }
 
-/** Headers for an authenticated request. */
-export function authHeaders(): Record<string, string> {
-  const token = getToken();
-  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+/** Headers for an authenticated request (bearer token, or the CSRF token of a session for changes). */
+export function authHeaders(method = 'GET'): Record<string, string> {
+  return credentialHeaders(method);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -55,7 +55,7 @@ function toProblem(status: number, statusText: string, body: unknown): Problem {
 
 /** Sends a request; resolves with the parsed JSON body (undefined for 204). */
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() };
+  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(method) };
   const init: RequestInit = { method, headers };
   if (body !== undefined) {
     headers['content-type'] = 'application/json';

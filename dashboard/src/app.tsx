@@ -1,10 +1,10 @@
 /**
- * The dashboard shell: sign-in when there is no token, otherwise the navigation, the live
+ * The dashboard shell: sign-in when there is no token or session, otherwise the navigation, the live
  * connection and the routed view. A 401 from any request returns to sign-in.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { get, setUnauthorisedHandler } from './api.ts';
-import { clearToken, getToken } from './auth.ts';
+import { clearToken, isSignedIn, signOut } from './auth.ts';
 import { openLive } from './live.ts';
 import { href, useRoute } from './router.ts';
 import { applyEvent, setConnected, useLive } from './state.ts';
@@ -42,7 +42,7 @@ function useTheme(): [Theme, () => void] {
 
 /** The application. */
 export function App() {
-  const [signedIn, setSignedIn] = useState(getToken() !== undefined);
+  const [signedIn, setSignedIn] = useState(isSignedIn());
   const [expired, setExpired] = useState(false);
   const [me, setMe] = useState<Me | undefined>(undefined);
   const [theme, toggleTheme] = useTheme();
@@ -85,7 +85,7 @@ export function App() {
       me={me}
       theme={theme}
       toggleTheme={toggleTheme}
-      onSignOut={() => (clearToken(), setSignedIn(false))}
+      onSignOut={() => void signOut().then(() => setSignedIn(false))}
     />
   );
 }

@@ -73,6 +73,14 @@ export const CorrelateConfigSchema = Type.Object(
       300_000,
       'Evidence of the same detector and subject whose window overlaps the alert or starts within this gap of its lastSeen folds into the alert.',
     ),
+    minAlertSeverity: Type.Union(
+      [Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')],
+      {
+        default: 'medium',
+        description:
+          'Evidence below this severity (as its detector rated it) does not open an alert; it still goes to the evidence store and folds into an open alert of the same detector and subject. Low is what detectors give look-alikes they down-rank (research scanners, backups, idle long connections).',
+      },
+    ),
     incidentGapMs: int(
       0,
       30 * 86_400_000,

@@ -244,9 +244,34 @@ describe('incidents', () => {
   });
 
   it('keeps a lone low-severity alert low and not a campaign', () => {
-    const { c } = make();
+    const { c } = make({ minAlertSeverity: 'low' });
     const i = c.push(evidence({ severity: 'low', confidence: 0.3 })).incidents[0];
     expect(i).toMatchObject({ severity: 'low', campaign: false, state: 'new', detectors: ['scan'] });
+  });
+});
+
+describe('minimum alert severity', () => {
+  it('opens no alert for low evidence alone, by default, and counts it', () => {
+    const { c, metrics } = make();
+    const d = c.push(evidence({ severity: 'low', confidence: 0.3 }));
+    expect(d.alerts).toHaveLength(0);
+    expect(d.incidents).toHaveLength(0);
+    expect(c.snapshot().alerts).toHaveLength(0);
+    expect(metrics.snapshot()['correlate_evidence_below_alert']).toBe(1);
+  });
+
+  it('folds low evidence into an alert that stronger evidence opened', () => {
+    const { c } = make({ alertGapMs: 60_000 });
+    const first = c.push(evidence({ at: T0, severity: 'medium' })).alerts[0];
+    const later = c.push(evidence({ at: T0 + 60_000, severity: 'low' })).alerts[0];
+    expect(later?.id).toBe(first?.id);
+    expect(later?.evidenceCount).toBe(2);
+    expect(later?.severity).toBe('medium');
+  });
+
+  it('opens alerts from low evidence when set to low', () => {
+    const { c } = make({ minAlertSeverity: 'low' });
+    expect(c.push(evidence({ severity: 'low' })).alerts).toHaveLength(1);
   });
 });
 

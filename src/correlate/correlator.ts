@@ -19,7 +19,7 @@ import { copyEvidence, evidenceProblem } from './evidence.ts';
 import { applyTransition, stateRank } from './lifecycle.ts';
 import { correlateMetrics, type CorrelateMetrics } from './metrics.ts';
 import { OperatorIndex, type OperatorLookup, type OperatorMatch } from './operators.ts';
-import { alertScore, incidentScore, maxSeverity, VICTIM_ROLE } from './score.ts';
+import { alertScore, incidentScore, maxSeverity, severityRank, VICTIM_ROLE } from './score.ts';
 import { SuppressionList, falsePositiveRule } from './suppression.ts';
 import { alertSummary, incidentSummary } from './summary.ts';
 
@@ -260,6 +260,12 @@ class CorrelatorImpl implements Correlator {
     const ch = new Changes();
     const now = this.clock.now();
     let rec = this.findAlert(e);
+    // Down-ranked evidence alone is not an alert (README, "Alerts"); it is kept in the evidence
+    // store by the caller and still extends an alert that stronger evidence opened.
+    if (!rec && severityRank(e.severity) < severityRank(this.cfg.minAlertSeverity)) {
+      this.m.evidenceBelowAlert.inc();
+      return emptyDelta();
+    }
     let before: Contribution | undefined;
     if (rec) {
       before = this.contributionOf(rec);

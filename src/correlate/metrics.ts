@@ -6,6 +6,8 @@ export interface CorrelateMetrics {
   readonly evidence: Counter;
   /** Evidence refused as malformed, labelled by reason (the caller gets an empty delta). */
   readonly evidenceRejected: Counter;
+  /** Evidence below `minAlertSeverity` that opened no alert (kept only in the evidence store). */
+  readonly evidenceBelowAlert: Counter;
   /** Alerts created. */
   readonly alertsCreated: Counter;
   /** Evidence folded into an existing alert. */
@@ -36,6 +38,10 @@ export function correlateMetrics(registry: MetricsRegistry): CorrelateMetrics {
   return {
     evidence: c('evidence', 'Evidence accepted by correlation.'),
     evidenceRejected: c('evidence_rejected', 'Malformed evidence refused, by reason.'),
+    evidenceBelowAlert: c(
+      'evidence_below_alert',
+      'Evidence below correlate.minAlertSeverity that opened no alert (kept in the evidence store).',
+    ),
     alertsCreated: c('alerts_created', 'Alerts created.'),
     alertsUpdated: c('alerts_updated', 'Evidence folded into an existing alert.'),
     alertsSuppressed: c('alerts_suppressed', 'Alerts marked suppressed by a rule.'),

@@ -1,7 +1,8 @@
 /**
  * Bearer-token authentication. The token table maps a token to a user, a role and a default
  * purpose; tokens are held only as SHA-256 digests so a heap dump or a log line cannot leak them.
- * Issue 8 replaces the table with users and revocable tokens from the store; the interface stays.
+ * The user registry of issue 8 (src/oversee/access) implements the same `TokenAuth` with revocable,
+ * expiring tokens and adds `UserDirectory` (password login, sessions, user list).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ConfigError } from '../common/errors.ts';
@@ -13,6 +14,10 @@ export interface Principal {
   role: Role;
   /** Purpose used when the request names none (`X-ACD-Purpose`). */
   defaultPurpose: Purpose;
+  /** Purposes this principal may act for; absent = every purpose of its role (`ROLE_PURPOSES`). */
+  purposes?: readonly Purpose[];
+  /** The organisation (operator id) or agency of operator and partner principals. */
+  organisation?: string;
 }
 
 /** The caller of one request, with the purpose it acts for. */
@@ -20,6 +25,39 @@ export interface Actor {
   user: string;
   role: Role;
   purpose: Purpose;
+  /** Operator id / agency of operator and partner callers (filters what they see). */
+  organisation?: string;
+  /** How the caller authenticated. */
+  via?: 'token' | 'session';
+}
+
+/** A user as the API lists it (never a password hash or a token digest). */
+export interface UserSummary {
+  id: string;
+  name: string;
+  role: Role;
+  organisation?: string;
+  purposes: readonly Purpose[];
+  defaultPurpose: Purpose;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms; absent while the user is active. */
+  revokedAt?: number;
+  /** Whether the user can log in with a password. */
+  password: boolean;
+}
+
+/**
+ * The user registry as the server needs it: password login (for sessions), the current state of
+ * a user (a revoked user's sessions stop working at the next request) and the list of users.
+ */
+export interface UserDirectory {
+  /** The principal when `password` is the user's; undefined otherwise (unknown, revoked, wrong). */
+  verifyPassword(user: string, password: string): Promise<Principal | undefined>;
+  /** The user's principal now; undefined when unknown or revoked. */
+  principal(user: string): Principal | undefined;
+  /** Every user. */
+  listUsers(): UserSummary[];
 }
 
 /** Resolves bearer tokens. */
@@ -41,7 +79,8 @@ export const MAX_TOKEN_LENGTH = 512;
 /** The environment variable holding the demo analyst token (issue 7). */
 export const DEMO_TOKEN_ENV = 'ACD_DEMO_TOKEN';
 
-function digest(token: string): string {
+/** SHA-256 (hex) of a token: the only form in which tokens are kept. */
+export function tokenDigest(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
@@ -58,12 +97,17 @@ export function createTokenAuth(entries: readonly TokenEntry[]): TokenAuth {
     if (!isRole(e.role)) throw new ConfigError(key, `unknown role ${JSON.stringify(e.role)}`);
     if (!isPurpose(e.defaultPurpose))
       throw new ConfigError(key, `unknown purpose ${JSON.stringify(e.defaultPurpose)}`);
-    byDigest.set(digest(e.token), { user: e.user, role: e.role, defaultPurpose: e.defaultPurpose });
+    if (e.purposes !== undefined && !e.purposes.every(isPurpose))
+      throw new ConfigError(key, 'unknown purpose in purposes');
+    const p: Principal = { user: e.user, role: e.role, defaultPurpose: e.defaultPurpose };
+    if (e.purposes !== undefined) p.purposes = [...e.purposes];
+    if (e.organisation !== undefined) p.organisation = e.organisation;
+    byDigest.set(tokenDigest(e.token), p);
   });
   return {
     authenticate(token) {
       if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
-      return byDigest.get(digest(token));
+      return byDigest.get(tokenDigest(token));
     },
   };
 }

@@ -54,6 +54,49 @@ export const ServeConfigSchema = Section(
       default: 64 * 1024,
       description: 'Largest request body accepted (the API only takes small JSON bodies).',
     }),
+    session: Section(
+      {
+        idle: Duration({
+          default: '30m',
+          minimumMs: 1000,
+          description: 'A dashboard session ends after this long without a request.',
+        }),
+        maxAge: Duration({
+          default: '12h',
+          minimumMs: 1000,
+          description: 'A dashboard session ends this long after login, active or not.',
+        }),
+        maxSessions: Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          default: 10_000,
+          description: 'Sessions held at once; the oldest is ended beyond.',
+        }),
+      },
+      'Dashboard sessions after a password login (POST /api/session/login); held in memory.',
+    ),
+    login: Section(
+      {
+        freeFailures: Type.Integer({
+          minimum: 1,
+          maximum: 100,
+          default: 5,
+          description:
+            'Failed logins per user and per client address at which backoff starts (the n-th failure locks for baseDelay).',
+        }),
+        baseDelay: Duration({
+          default: '1s',
+          minimumMs: 1,
+          description: 'First lock-out after the free failures; doubles with each further failure.',
+        }),
+        maxDelay: Duration({
+          default: '15m',
+          minimumMs: 1,
+          description: 'Longest lock-out of a user or address.',
+        }),
+      },
+      'Rate limit of password logins, per user and per client address, with exponential backoff.',
+    ),
     sse: Section(
       {
         ringSize: Type.Integer({

@@ -15,9 +15,9 @@ export class ValidationError extends AcdError {
   }
 }
 
-/** No bearer token, or one that is not known (401). */
+/** No valid bearer token or session cookie (401); also a refused login. */
 export class UnauthorisedError extends AcdError {
-  constructor(message = 'a valid bearer token is required') {
+  constructor(message = 'a valid bearer token or session is required') {
     super('ERR_UNAUTHORISED', message);
   }
 }
@@ -26,6 +26,13 @@ export class UnauthorisedError extends AcdError {
 export class ForbiddenError extends AcdError {
   constructor(message: string) {
     super('ERR_FORBIDDEN', message);
+  }
+}
+
+/** A cookie-authenticated state-changing request without the session's CSRF token (403). */
+export class CsrfError extends AcdError {
+  constructor(message = 'the X-CSRF-Token header does not match the session') {
+    super('ERR_CSRF', message);
   }
 }
 

@@ -14,6 +14,10 @@ export interface ServeMetrics {
   readonly authFailures: Counter;
   /** Requests refused by the rate limit. */
   readonly rateLimited: Counter;
+  /** Authenticated requests refused for their role or purpose (403). */
+  readonly accessDenied: Counter;
+  /** Password logins, by outcome (`ok`, `refused`, `limited`). */
+  readonly logins: Counter;
   /** Events written to event-stream clients, by type. */
   readonly sseEvents: Counter;
   /** Events replayed to reconnecting clients. */
@@ -31,6 +35,11 @@ export function createServeMetrics(registry: MetricsRegistry): ServeMetrics {
     problems: registry.counter('serve_problems', 'Problem (error) responses, by code.'),
     authFailures: registry.counter('serve_auth_failures', 'Requests without a valid bearer token.'),
     rateLimited: registry.counter('serve_rate_limited', 'Requests refused by the rate limit.'),
+    accessDenied: registry.counter(
+      'serve_access_denied',
+      'Authenticated requests refused for their role or purpose.',
+    ),
+    logins: registry.counter('serve_logins', 'Password logins, by outcome (ok, refused, limited).'),
     sseEvents: registry.counter('serve_sse_events', 'Live events written to event-stream clients, by type.'),
     sseReplayed: registry.counter('serve_sse_replayed', 'Live events replayed after Last-Event-ID.'),
     sseSlowClients: registry.counter(

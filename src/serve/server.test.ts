@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertOf, flowRecord, incidentOf, T0 } from '../store/testing.ts';
 import { defaultServeConfig, type ServeConfig } from './config.ts';
+import { PURPOSES, ROLES, ROLE_PURPOSES, type Purpose, type Role } from './access.ts';
+import { DEMO_TOKEN_ENV, createTokenAuth, demoTokenEntry } from './auth.ts';
 import { createServer, isLoopbackHost, type ApiServer } from './server.ts';
 import { testDeps, tokenOf } from './testing.ts';
 import type { ServeDeps } from './types.ts';
@@ -75,10 +77,134 @@ describe('serve: the HTTP API (in process)', () => {
       // Exactly the public routes of issue 7 (the docs page brings its own static assets).
       const unexpected = [...publicUrls].filter(
         (u) =>
-          !['/healthz', '/readyz', '/metrics', '/api/openapi.json', '/'].includes(u) &&
+          !['/healthz', '/readyz', '/metrics', '/api/openapi.json', '/', '/api/session/login'].includes(u) &&
           !u.startsWith('/api/docs'),
       );
       expect(unexpected).toEqual([]);
+    });
+
+    it('enforces every route’s roles and purposes: 403 for a wrong role and for the right role with a wrong purpose, allowed for the right pair', async () => {
+      await server.app.ready();
+      let checked = 0;
+      for (const r of server.routes()) {
+        if (r.access === undefined || r.access.public === true) continue;
+        const access = r.access;
+        // Past authentication and authorisation every route answers something other than 401/403;
+        // the event stream gets a parameter it refuses (400) so the request ends.
+        const url =
+          r.url.replace(':id', 'x') + (r.url === '/api/events' ? `?lastEventId=${'9'.repeat(30)}` : '');
+        const call = (role: Role, purpose: Purpose) =>
+          server.app.inject({
+            method: r.method as 'GET',
+            url,
+            headers: { authorization: `Bearer ${tokenOf(role)}`, 'x-acd-purpose': purpose },
+          });
+        const what = `${r.method} ${r.url}`;
+
+        // The right pair: a role of the route acting for a purpose of the route that it may act for.
+        const right = access.roles
+          .flatMap((role) =>
+            ROLE_PURPOSES[role].filter((p) => access.purposes.includes(p)).map((p) => [role, p] as const),
+          )
+          .at(0);
+        expect(right, `${what}: someone may use it`).toBeDefined();
+        if (right === undefined) continue;
+        const ok = await call(right[0], right[1]);
+        expect([401, 403], `${what} as ${right[0]} for ${right[1]}: ${ok.body}`).not.toContain(ok.statusCode);
+
+        // A role the route does not name, acting for a purpose the route and that role both allow
+        // where there is one (so the role alone is refused).
+        for (const role of ROLES.filter((x) => !access.roles.includes(x))) {
+          const purpose =
+            ROLE_PURPOSES[role].find((p) => access.purposes.includes(p)) ??
+            ROLE_PURPOSES[role][0] ??
+            'monitoring';
+          const res = await call(role, purpose);
+          expect(res.statusCode, `${what} as ${role} for ${purpose}`).toBe(403);
+          if (r.method !== 'HEAD') expect(res.json()).toMatchObject({ code: 'ERR_FORBIDDEN' });
+        }
+
+        // The right role with a purpose the route is not for.
+        for (const purpose of PURPOSES.filter((p) => !access.purposes.includes(p))) {
+          const res = await call(right[0], purpose);
+          expect(res.statusCode, `${what} as ${right[0]} for ${purpose}`).toBe(403);
+        }
+        // The right role with a purpose the route allows but the principal may not act for.
+        for (const purpose of access.purposes.filter((p) => !ROLE_PURPOSES[right[0]].includes(p))) {
+          const res = await call(right[0], purpose);
+          expect(res.statusCode, `${what} as ${right[0]} for ${purpose} (not its purpose)`).toBe(403);
+          if (r.method !== 'HEAD') expect(res.json<{ detail: string }>().detail).toContain('may not act for');
+        }
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(20);
+    });
+
+    it('keeps the commission inspector away from selected records and live incidents, but shows it statistics', async () => {
+      const inspector = { authorization: `Bearer ${tokenOf('inspector')}` };
+      const from = new Date(T0).toISOString();
+      const to = new Date(T0 + 60_000).toISOString();
+      expect(
+        (await server.app.inject({ url: `/api/records?from=${from}&to=${to}`, headers: inspector }))
+          .statusCode,
+      ).toBe(403);
+      expect((await server.app.inject({ url: '/api/incidents', headers: inspector })).statusCode).toBe(403);
+      expect(
+        (await server.app.inject({ url: '/api/stats/top?dimension=detector', headers: inspector }))
+          .statusCode,
+      ).toBe(200);
+      expect((await server.app.inject({ url: '/api/overview', headers: inspector })).statusCode).toBe(200);
+    });
+
+    it('shows an operator only the incidents of its own organisation', async () => {
+      await deps.store.upsertIncidents([
+        incidentOf('in-op', { firstSeen: T0, lastSeen: T0 + 1000, operators: ['operator-org-1'] }),
+      ]);
+      const operator = { authorization: `Bearer ${tokenOf('operator')}` };
+      const list = await server.app.inject({ url: '/api/incidents', headers: operator });
+      expect(list.statusCode).toBe(200);
+      expect(list.json<{ items: { id: string }[] }>().items.map((i) => i.id)).toEqual(['in-op']);
+      expect((await server.app.inject({ url: '/api/incidents/in-op', headers: operator })).statusCode).toBe(
+        200,
+      );
+      expect((await server.app.inject({ url: '/api/incidents/in-1', headers: operator })).statusCode).toBe(
+        404,
+      );
+      const other = await server.app.inject({ url: '/api/incidents?operator=op-other', headers: operator });
+      expect(other.statusCode).toBe(403);
+      expect((await server.app.inject({ url: '/api/alerts', headers: operator })).statusCode).toBe(403);
+    });
+
+    it('keeps the demo analyst token working for the dashboard’s routes with its default purpose', async () => {
+      const { entry } = demoTokenEntry({ [DEMO_TOKEN_ENV]: 'demo-token-0123456789abcdef' });
+      const other = createServer(
+        { ...deps, auth: createTokenAuth([entry]) },
+        defaultServeConfig({ port: 0 }),
+      );
+      const h = { authorization: 'Bearer demo-token-0123456789abcdef' };
+      const from = new Date(T0).toISOString();
+      for (const url of [
+        '/api/me',
+        '/api/overview',
+        '/api/incidents',
+        '/api/alerts',
+        '/api/stats/series',
+        '/api/stats/top?dimension=sourceCountry',
+        '/api/operators',
+        '/api/indicators',
+        `/api/records?from=${from}&to=${from}`,
+      ]) {
+        const res = await other.app.inject({ url, headers: h });
+        expect(res.statusCode, url).toBe(200);
+      }
+      const fp = await other.app.inject({
+        method: 'POST',
+        url: '/api/alerts/none/false-positive',
+        headers: h,
+        payload: { reason: 'ours' },
+      });
+      expect(fp.statusCode).toBe(404); // authorised; the alert does not exist
+      await other.stop();
     });
 
     it('answers 401 with a bad token and with a non-bearer scheme', async () => {

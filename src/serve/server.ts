@@ -29,10 +29,11 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { LifecycleError } from '../common/errors.ts';
 import type { Lifecycle } from '../common/lifecycle.ts';
-import { PUBLIC, isPurpose, routeAccess, type RouteAccess } from './access.ts';
-import { parseBearer, type Actor } from './auth.ts';
+import { PUBLIC, decideAccess, isPurpose, routeAccess, type RouteAccess } from './access.ts';
+import { parseBearer, type Actor, type Principal } from './auth.ts';
 import type { ServeConfig } from './config.ts';
 import {
+  CsrfError,
   ForbiddenError,
   InsecureBindError,
   NotFoundError,
@@ -45,7 +46,17 @@ import { createServeMetrics, type ServeMetrics } from './metrics.ts';
 import { pathOf, problemErrorHandler, sendProblem, toProblem } from './problem.ts';
 import { registerApiRoutes } from './routes/api.ts';
 import { createSseManager, registerEventRoutes, type SseManager } from './routes/events.ts';
+import { registerSessionRoutes } from './routes/session.ts';
 import { registerSystemRoutes } from './routes/system.ts';
+import {
+  CSRF_HEADER,
+  SESSION_COOKIE,
+  createLoginLimiter,
+  createSessionManager,
+  parseCookieHeader,
+  type Session,
+  type SessionManager,
+} from './session.ts';
 import type { ServeDeps } from './types.ts';
 
 declare module 'fastify' {
@@ -56,6 +67,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller and purpose; null on public routes. */
     actor: Actor | null;
+    /** The dashboard session the request was authenticated by; null for tokens and public routes. */
+    acdSession: Session | null;
   }
 }
 
@@ -87,6 +100,8 @@ export interface ApiServer extends Lifecycle {
    * what the access-control tests of issue 8 enumerate. HEAD twins of GET routes included.
    */
   routes(): RouteInfo[];
+  /** The dashboard sessions (login, logout; a revoked user's sessions can be ended here). */
+  readonly sessions: SessionManager;
 }
 
 /** A registered route and what it requires. */
@@ -158,6 +173,9 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
+/** Methods that change nothing: no CSRF token needed. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /** Rate-limit key: a digest of the bearer value (never the token itself), else the client address. */
 function rateLimitKey(request: FastifyRequest): string {
   const token = parseBearer(request.headers.authorization);
@@ -191,6 +209,18 @@ export function createServer(deps: ServeDeps, config: ServeConfig): ApiServer {
   const sse: SseManager = createSseManager(deps, config, metrics, logger);
 
   app.decorateRequest('actor', null);
+  app.decorateRequest('acdSession', null);
+  const sessions = createSessionManager(deps.clock, {
+    idleMs: config.session.idle,
+    maxAgeMs: config.session.maxAge,
+    maxSessions: config.session.maxSessions,
+  });
+  const loginLimiter = createLoginLimiter(deps.clock, {
+    freeFailures: config.login.freeFailures,
+    baseDelayMs: config.login.baseDelay,
+    maxDelayMs: config.login.maxDelay,
+    maxKeys: 100_000,
+  });
   app.setErrorHandler(problemErrorHandler(logger, metrics.problems));
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const err = new NotFoundError('route', pathOf(request.url));
@@ -246,17 +276,34 @@ export function createServer(deps: ServeDeps, config: ServeConfig): ApiServer {
         done(err as Error);
       }
     });
+    // A bearer token wins over a session cookie; a cookie session is re-checked against the user
+    // directory on every request, so revoking a user ends their sessions at once.
     function authenticate(request: FastifyRequest): void {
       const access = routeAccess(request.routeOptions.config);
       if (access !== undefined && access.public === true) return;
-      const token = parseBearer(request.headers.authorization);
-      const principal = token === undefined ? undefined : deps.auth.authenticate(token);
+      let principal: Principal | undefined;
+      let session: Session | undefined;
+      if (request.headers.authorization !== undefined) {
+        const token = parseBearer(request.headers.authorization);
+        principal = token === undefined ? undefined : deps.auth.authenticate(token);
+      } else {
+        const cookie = parseCookieHeader(request.headers.cookie).get(SESSION_COOKIE);
+        session = cookie === undefined ? undefined : sessions.resolve(cookie);
+        if (session !== undefined) {
+          principal = deps.users?.principal(session.user);
+          if (principal === undefined) sessions.destroy(session.id);
+        }
+      }
       if (principal === undefined) {
         metrics.authFailures.inc();
         throw new UnauthorisedError();
       }
       // Denied by default: a route that forgot to declare its access is not reachable.
       if (access === undefined) throw new ForbiddenError('this route declares no access rules');
+      if (session !== undefined && !SAFE_METHODS.has(request.method)) {
+        const h = request.headers[CSRF_HEADER];
+        if (!sessions.checkCsrf(session, Array.isArray(h) ? h[0] : h)) throw new CsrfError();
+      }
       const header = request.headers['x-acd-purpose'];
       let purpose = principal.defaultPurpose;
       if (header !== undefined) {
@@ -265,7 +312,20 @@ export function createServer(deps: ServeDeps, config: ServeConfig): ApiServer {
           throw new ValidationError('header.x-acd-purpose', 'unknown purpose');
         purpose = value;
       }
-      request.actor = { user: principal.user, role: principal.role, purpose };
+      const decision = decideAccess(access, principal, purpose);
+      if (!decision.ok) {
+        metrics.accessDenied.inc();
+        throw new ForbiddenError(decision.reason);
+      }
+      const actor: Actor = {
+        user: principal.user,
+        role: principal.role,
+        purpose,
+        via: session === undefined ? 'token' : 'session',
+      };
+      if (principal.organisation !== undefined) actor.organisation = principal.organisation;
+      request.actor = actor;
+      request.acdSession = session ?? null;
     }
 
     await api.register(fastifySwagger, {
@@ -275,12 +335,15 @@ export function createServer(deps: ServeDeps, config: ServeConfig): ApiServer {
           title: 'acd centre API',
           version: '1',
           description:
-            'The national centre API: situation overview, selected-record queries, alerts, incidents, statistics and live events. Errors are RFC 9457 problem details. Send `Authorization: Bearer <token>` and optionally `X-ACD-Purpose`.',
+            'The national centre API: situation overview, selected-record queries, alerts, incidents, statistics and live events. Errors are RFC 9457 problem details. Send `Authorization: Bearer <token>` (or use the session cookie of `POST /api/session/login`, with `X-CSRF-Token` on changes) and optionally `X-ACD-Purpose`; every route is limited to roles and purposes (403 otherwise).',
         },
         components: {
-          securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer' },
+            session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          },
         },
-        security: [{ bearer: [] }],
+        security: [{ bearer: [] }, { session: [] }],
       },
     });
     await api.register(fastifySwaggerUi, {
@@ -291,6 +354,7 @@ export function createServer(deps: ServeDeps, config: ServeConfig): ApiServer {
     api.get(OPENAPI_PATH, { config: { access: PUBLIC }, schema: { hide: true } }, () => api.swagger());
 
     registerSystemRoutes(api, deps, { loopback });
+    registerSessionRoutes(api, deps, { sessions, limiter: loginLimiter, secure: tls, config, metrics });
     registerApiRoutes(api, deps);
     registerEventRoutes(api, sse);
 
@@ -343,6 +407,7 @@ export function createServer(deps: ServeDeps, config: ServeConfig): ApiServer {
     app,
     address: () => bound,
     routes: () => [...routes],
+    sessions,
     async start() {
       if (state !== 'new') throw new LifecycleError(`serve: start() called when ${state}`);
       state = 'starting';

@@ -8,7 +8,7 @@ import { silentLogger } from '../common/logging.ts';
 import { MetricsRegistry } from '../common/metrics.ts';
 import { INCIDENT_STATES } from '../common/schema/alert.ts';
 import { MemoryStore } from '../store/memory/store.ts';
-import { ROLES, type Role } from './access.ts';
+import { ROLES, defaultPurposeOf, type Role } from './access.ts';
 import { createTokenAuth, type TokenEntry } from './auth.ts';
 import { IncidentTransitionError, NotFoundError } from './errors.ts';
 import { createEventHub } from './events.ts';
@@ -60,7 +60,8 @@ export function testDeps(opts: { ready?: boolean; dashboardDir?: string } = {}):
     token: tokenOf(role),
     user: `${role}-1`,
     role,
-    defaultPurpose: role === 'inspector' ? 'oversight' : 'monitoring',
+    defaultPurpose: defaultPurposeOf(role),
+    ...(role === 'operator' || role === 'partner' ? { organisation: `${role}-org-1` } : {}),
   }));
   let ruleSeq = 0;
   return {

@@ -10,7 +10,7 @@ import type { Incident, IncidentState, SuppressionRule } from '../common/schema/
 import type { Severity } from '../common/schema/evidence.ts';
 import type { DetectorName, LegalChannel } from '../common/schema/legal.ts';
 import type { Store } from '../store/types.ts';
-import type { Actor, TokenAuth } from './auth.ts';
+import type { Actor, TokenAuth, UserDirectory } from './auth.ts';
 import type { EventHub } from './events.ts';
 
 /** Health of one exporter as its edge reports it over the bus. */
@@ -134,6 +134,11 @@ export interface ServeDeps {
   /** The process-wide registry: `/metrics` renders all of it. */
   metrics: MetricsRegistry;
   auth: TokenAuth;
+  /**
+   * The user registry (src/oversee/access): password login for dashboard sessions and the user
+   * list. Without it, login answers 503 and only bearer tokens work.
+   */
+  users?: UserDirectory;
   clock: Clock;
   logger: Logger;
   /** Built dashboard (index.html, assets/); when absent a small page says it is not built. */

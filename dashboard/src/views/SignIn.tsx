@@ -1,37 +1,38 @@
 /**
- * Sign-in view: asks for the bearer token (the demo prints it at start-up) and checks it with
- * /api/me before storing it. Issue 8 replaces this with a real login.
+ * Sign-in view: an access token (the demo prints one at start-up, checked with /api/me before it is
+ * stored) or a user name and password (POST /api/session/login: the server sets an HttpOnly session
+ * cookie and returns the CSRF token). Both forms are plain forms, reachable with the keyboard.
  */
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
-import { clearToken, setToken } from '../auth.ts';
+import { clearToken, setSession, setToken } from '../auth.ts';
 import type { Me } from '../types.ts';
 import { ErrorBox } from '../ui.tsx';
 
-/** The sign-in form; `onSignedIn` receives who the token belongs to. */
+async function problemOf(res: Response): Promise<ApiError> {
+  const body: unknown = await res.json().catch(() => ({}));
+  const p = typeof body === 'object' && body !== null ? (body as Record<string, string>) : {};
+  return new ApiError(res.status, {
+    status: res.status,
+    title: p['title'] ?? res.statusText,
+    detail: p['detail'],
+    code: p['code'],
+  });
+}
+
+/** The sign-in forms; `onSignedIn` receives who signed in. */
 export function SignIn(props: { onSignedIn: (me: Me) => void; expired: boolean }) {
   const [value, setValue] = useState('');
+  const [user, setUser] = useState('');
+  const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
-  const submit = async (): Promise<void> => {
+
+  const run = async (attempt: () => Promise<Me>): Promise<void> => {
     setBusy(true);
     setError(undefined);
     try {
-      const res = await fetch('/api/me', {
-        headers: { authorization: `Bearer ${value.trim()}`, accept: 'application/json' },
-      });
-      if (!res.ok) {
-        const body: unknown = await res.json().catch(() => ({}));
-        const p = typeof body === 'object' && body !== null ? (body as Record<string, string>) : {};
-        throw new ApiError(res.status, {
-          status: res.status,
-          title: p['title'] ?? res.statusText,
-          detail: p['detail'],
-          code: p['code'],
-        });
-      }
-      setToken(value);
-      props.onSignedIn((await res.json()) as Me);
+      props.onSignedIn(await attempt());
     } catch (err) {
       clearToken();
       setError(err);
@@ -39,18 +40,41 @@ export function SignIn(props: { onSignedIn: (me: Me) => void; expired: boolean }
       setBusy(false);
     }
   };
+
+  const withToken = async (): Promise<Me> => {
+    const res = await fetch('/api/me', {
+      headers: { authorization: `Bearer ${value.trim()}`, accept: 'application/json' },
+    });
+    if (!res.ok) throw await problemOf(res);
+    setToken(value);
+    return (await res.json()) as Me;
+  };
+
+  const withPassword = async (): Promise<Me> => {
+    const res = await fetch('/api/session/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ user: user.trim(), password }),
+    });
+    if (!res.ok) throw await problemOf(res);
+    const me = (await res.json()) as Me & { csrf: string };
+    setPassword('');
+    setSession(me.csrf);
+    return { user: me.user, role: me.role, purpose: me.purpose };
+  };
+
   return (
     <main class="signin" id="main">
       <h1>acd — national centre</h1>
+      {props.expired ? (
+        <p role="status">Your session ended or the token was refused; please sign in again.</p>
+      ) : null}
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void submit();
+          void run(withToken);
         }}
       >
-        {props.expired ? (
-          <p role="status">Your session ended or the token was refused; please sign in again.</p>
-        ) : null}
         <label for="token">Access token</label>
         <input
           id="token"
@@ -68,8 +92,40 @@ export function SignIn(props: { onSignedIn: (me: Me) => void; expired: boolean }
         <button type="submit" disabled={busy || value.trim() === ''}>
           Sign in
         </button>
-        {error !== undefined ? <ErrorBox error={error} title="Sign-in failed" /> : null}
       </form>
+      <form
+        class="signin-password"
+        aria-labelledby="signin-password-title"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(withPassword);
+        }}
+      >
+        <h2 id="signin-password-title">Or log in with your account</h2>
+        <label for="user">User</label>
+        <input
+          id="user"
+          name="username"
+          autoComplete="username"
+          required
+          value={user}
+          onInput={(e) => setUser(e.currentTarget.value)}
+        />
+        <label for="password">Password</label>
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
+        <button type="submit" disabled={busy || user.trim() === '' || password === ''}>
+          Log in
+        </button>
+      </form>
+      {error !== undefined ? <ErrorBox error={error} title="Sign-in failed" /> : null}
     </main>
   );
 }

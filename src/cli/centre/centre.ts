@@ -3,9 +3,14 @@
  * correlation → store, with the live figures the API and the dashboard read (DESIGN sections 1
  * and 3; issue 7). Wired here because only `cli/` wires components.
  *
- * - Selected records arrive in batches from the bus (de-duplicated by `recordId`); each batch is
- *   appended to the store (the store batches again) and pushed through detection. A batch is
- *   acknowledged only after both, so a crash redelivers it.
+ * - Selected records arrive in batches from the bus (de-duplicated by `recordId`, one deduper shared
+ *   by `ingest.parallel` subscribers of the same durable consumer). Each batch goes through
+ *   detection at once and joins the pending store append; appends are coalesced across batches
+ *   (every `ingest.appendIntervalMs`, at `ingest.appendMaxRecords`, or as soon as every subscriber
+ *   waits) because DuckDB pays a large fixed cost per append. A batch is acknowledged only after
+ *   the append that holds it is durable, so a crash redelivers it (detection may then see it twice:
+ *   the de-duplication is per process). The parallel subscribers are what lets several batches
+ *   share one append while keeping that order.
  * - Evidence goes to the store and through correlation; alerts and incidents that changed are
  *   upserted and published as live events about once a second (coalesced: one event per alert or
  *   incident per flush, so a DDoS does not flood the dashboard).
@@ -30,7 +35,14 @@ import {
   type Correlator,
 } from '../../correlate/index.ts';
 import type { Store } from '../../store/types.ts';
-import type { Bus, JsonValue, StatsMessage, Subscription } from '../../transport/index.ts';
+import {
+  RecordDeduper,
+  type Bus,
+  type DeliveredBatch,
+  type JsonValue,
+  type StatsMessage,
+  type Subscription,
+} from '../../transport/index.ts';
 import type {
   ExporterHealth,
   FeedView,
@@ -68,7 +80,26 @@ export interface CentreOptions {
   retentionIntervalMs: number;
   /** Bus consumer names (durable). */
   consumer: string;
+  /** How records reach the store (defaults: {@link DEFAULT_INGEST}). */
+  ingest?: Partial<IngestOptions>;
 }
+
+/** Coalescing of record appends across bus batches. */
+export interface IngestOptions {
+  /** Subscribers of the durable data consumer: batches in flight that can share one append. */
+  parallel: number;
+  /** Append at the latest this long after the first pending record (ms). */
+  appendIntervalMs: number;
+  /** Append as soon as this many records are pending. */
+  appendMaxRecords: number;
+}
+
+/** Defaults: about half a second of latency to the store, appends of thousands of rows. */
+export const DEFAULT_INGEST: IngestOptions = {
+  parallel: 32,
+  appendIntervalMs: 500,
+  appendMaxRecords: 20_000,
+};
 
 /** The running centre. */
 export interface Centre {
@@ -90,6 +121,10 @@ export interface CentreStats {
   records: number;
   batches: number;
   duplicates: number;
+  /** Store appends of records (each holds one or more bus batches). */
+  appends: number;
+  /** Records appended to the store. */
+  stored: number;
   evidence: number;
   alerts: number;
   incidents: number;
@@ -129,7 +164,16 @@ export function createCentre(deps: CentreDeps, o: CentreOptions): Centre {
   >();
   const alertSeverity = new Map<string, Severity>();
   const incidentInfo = new Map<string, { severity: Severity; state: IncidentState }>();
-  const counters = { records: 0, batches: 0, duplicates: 0, evidence: 0, storeErrors: 0 };
+  const counters = {
+    records: 0,
+    batches: 0,
+    duplicates: 0,
+    appends: 0,
+    stored: 0,
+    evidence: 0,
+    storeErrors: 0,
+  };
+  const ingest: IngestOptions = { ...DEFAULT_INGEST, ...o.ingest };
   let pendingEvidence: Evidence[] = [];
   const dirtyAlerts = new Map<string, Alert>();
   const dirtyIncidents = new Map<string, Incident>();
@@ -214,6 +258,53 @@ export function createCentre(deps: CentreDeps, o: CentreOptions): Centre {
       }
     }
     return Promise.resolve();
+  }
+
+  /** Records waiting for the next append, and the waiters of the batches they came in. */
+  let appendRecords: SelectedRecord[] = [];
+  let appendWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  let appendTimer: NodeJS.Timeout | undefined;
+  let appending: Promise<void> = Promise.resolve();
+
+  /** Starts the pending append (serialised behind the one running). */
+  function appendNow(): void {
+    clearTimeout(appendTimer);
+    appendTimer = undefined;
+    if (appendWaiters.length === 0) return;
+    const records = appendRecords;
+    const waiters = appendWaiters;
+    appendRecords = [];
+    appendWaiters = [];
+    appending = appending.then(async () => {
+      try {
+        if (records.length > 0) await store.appendRecords(records);
+        counters.appends++;
+        counters.stored += records.length;
+        for (const w of waiters) w.resolve();
+      } catch (err) {
+        counters.storeErrors++;
+        logger.error(
+          { err: (err as Error).message, records: records.length },
+          'centre: record append failed',
+        );
+        // The batches are not acknowledged: the bus redelivers them.
+        for (const w of waiters) w.reject(err);
+      }
+    });
+  }
+
+  /** Handles one bus batch: detection now, acknowledgement once its records are stored. */
+  function onBatch(b: DeliveredBatch): Promise<void> {
+    counters.batches++;
+    counters.duplicates += b.duplicatesDropped;
+    if (b.records.length === 0) return Promise.resolve();
+    takeRecords(b.providerId, b.records);
+    const done = new Promise<void>((resolve, reject) => appendWaiters.push({ resolve, reject }));
+    for (const r of b.records) appendRecords.push(r);
+    if (appendRecords.length >= ingest.appendMaxRecords || appendWaiters.length >= ingest.parallel)
+      appendNow();
+    else appendTimer ??= setTimeout(appendNow, ingest.appendIntervalMs);
+    return done;
   }
 
   async function flushOnce(final: boolean): Promise<void> {
@@ -432,15 +523,9 @@ export function createCentre(deps: CentreDeps, o: CentreOptions): Centre {
       for (const rule of await store.listSuppressions()) correlator.addSuppression(rule);
       if (o.operators) await store.putOperators(o.operators);
       await retention();
-      subs.push(
-        await bus.subscribe(o.consumer, async (b) => {
-          counters.batches++;
-          counters.duplicates += b.duplicatesDropped;
-          if (b.records.length === 0) return;
-          takeRecords(b.providerId, b.records);
-          await store.appendRecords(b.records);
-        }),
-      );
+      const dedup = new RecordDeduper();
+      for (let i = 0; i < Math.max(1, ingest.parallel); i++)
+        subs.push(await bus.subscribe(o.consumer, onBatch, { dedup }));
       subs.push(await bus.subscribeStats(`${o.consumer}-stats`, onStats));
       running = true;
       timer = setInterval(() => void flush(false), FLUSH_MS);
@@ -450,7 +535,12 @@ export function createCentre(deps: CentreDeps, o: CentreOptions): Centre {
       running = false;
       clearInterval(timer);
       clearInterval(retentionTimer);
-      await Promise.allSettled(subs.map((s) => s.stop()));
+      // Subscribers finish their current batch, which waits for its append: append at once.
+      const stopping = Promise.allSettled(subs.map((s) => s.stop()));
+      appendNow();
+      await stopping;
+      appendNow();
+      await appending;
       subs = [];
       await flush(true);
     },

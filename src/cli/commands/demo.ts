@@ -7,6 +7,7 @@ import { parseDuration } from '../../common/config.ts';
 import type { CliContext } from '../context.ts';
 import { loadAcdConfig } from '../config.ts';
 import { humanCount, StatusLine } from '../status.ts';
+import { DEMO_CYCLES, DEMO_SPEED } from '../demo/schedule.ts';
 
 interface DemoCliOptions {
   port: string;
@@ -54,7 +55,9 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .addOption(
       new Option('--rate <flows/s>', 'generated flow records per second of wall time').default('2000'),
     )
-    .addOption(new Option('--speed <n>', 'event time runs n times faster than wall time').default('30'))
+    .addOption(
+      new Option('--speed <n>', 'event time runs n times faster than wall time').default(String(DEMO_SPEED)),
+    )
     .option('--seed <n>', 'seed of the synthetic country and its traffic', '1')
     .option('--duration <d>', 'stop after this long (e.g. 2m); default: until Ctrl-C')
     .option('--no-dns', 'no dnstap from the providers’ resolvers (flows only)')
@@ -68,7 +71,8 @@ generator in worker threads (IPFIX over UDP and dnstap over TCP, from each expor
 address), one edge per provider (collect, select with the demonstration feed set, pseudonymise,
 spool), the memory bus, the centre (detection, correlation, DuckDB under --data) and the API with
 the dashboard. Attack scenarios are injected on a schedule of one cycle per hour of event time
-(two minutes at the default speed), so within two minutes every detector has fired.
+(80 s at the default speed; the first ${DEMO_CYCLES} hours are scheduled, background traffic goes on after
+them), so within two minutes every detector has fired.
 
 The dashboard is at http://127.0.0.1:8080 (--port to change). Scripts use the analyst token in
 ACD_DEMO_TOKEN (default purpose monitoring); without it the demo prints a generated token.
@@ -111,7 +115,7 @@ Examples:
         serve: { ...config.serve, host: opts.host, port },
         detect: config.detect,
         correlate: config.correlate,
-        cycles: 48,
+        cycles: DEMO_CYCLES,
         ...(dashboardDist() !== undefined ? { dashboardDir: dashboardDist()! } : {}),
         clock: ctx.clock,
         logger: ctx.logger,
@@ -133,6 +137,9 @@ Examples:
             (s.eventTime !== null
               ? `; event time ${new Date(s.eventTime).toISOString().slice(0, 19)}Z`
               : '') +
+            (s.lagMs !== null && s.lagMs > 60_000
+              ? ` (detection ${Math.round(s.lagMs / 60_000)} min behind)`
+              : '') +
             (s.lost > 0 ? `; ${humanCount(s.lost)} lost` : '');
           if (ctx.interactive) status.update(text);
           else if (s.elapsedMs - lastPrint >= 10_000) {
@@ -144,7 +151,9 @@ Examples:
       status.done();
       ctx.stderr.write(
         `acd demo: stopped (${result.reason}): ${result.records} records, ${result.alerts} alerts, ` +
-          `${result.incidents} incidents; detectors fired: ${result.detectors.join(', ') || 'none'}\n`,
+          `${result.incidents} incidents; detectors fired: ${result.detectors.join(', ') || 'none'}` +
+          (result.lost > 0 ? `; ${result.lost} lost` : '') +
+          '\n',
       );
     });
 }

@@ -12,14 +12,21 @@
  * unless `--fresh`.
  */
 import { mkdir, rm } from 'node:fs/promises';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.ts';
+import { AcdError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logging.ts';
 import { MetricsRegistry } from '../../common/metrics.ts';
 import { readOperatorsFile } from '../../common/operators/index.ts';
-import { loadPrefixTable } from '../../common/prefixes/index.ts';
+import { formatIpv4, loadPrefixTable, parsePrefix } from '../../common/prefixes/index.ts';
 import type { IndicatorEntry } from '../../common/indicators/index.ts';
-import { buildCountryModel, Rng, writeOperatorsFile } from '../../simulate/country/index.ts';
+import {
+  buildCountryModel,
+  Rng,
+  writeOperatorsFile,
+  type CountryModel,
+} from '../../simulate/country/index.ts';
 import { generateIndicators, writeIndicatorFile } from '../../simulate/scenarios/index.ts';
 import {
   DIURNAL_PROFILES,
@@ -32,12 +39,13 @@ import {
 import { createMemoryBus } from '../../transport/index.ts';
 import { createStore } from '../../store/index.ts';
 import { createServer, createEventHub, createTokenAuth, demoTokenEntry } from '../../serve/index.ts';
+import { ACCESS_FILE_NAME, AccessRegistry, combineTokenAuth } from '../../oversee/access/index.ts';
 import type { ServeConfig } from '../../serve/config.ts';
 import type { DetectConfig } from '../../detect/index.ts';
 import type { CorrelateConfig } from '../../correlate/index.ts';
 import { createCentre, type Centre } from '../centre/centre.ts';
 import { edgeRoutes, startEmbeddedEdges, stopEmbeddedEdges, type EmbeddedEdge } from '../embedded/edges.ts';
-import { demoSchedule } from './schedule.ts';
+import { demoSchedule, scheduleFor } from './schedule.ts';
 
 /** Options of the demo. */
 export interface DemoOptions {
@@ -73,11 +81,14 @@ export interface DemoOptions {
 export interface DemoStatus {
   elapsedMs: number;
   eventTime: number | null;
+  /** How far detection's watermark trails the generator's event time (ms of event time). */
+  lagMs: number | null;
   recordsPerSecond: number;
   records: number;
   alerts: number;
   incidents: number;
   detectors: string[];
+  /** Records lost on the way: exporter sequence gaps, collector queue drops, spool-full drops. */
   lost: number;
 }
 
@@ -88,13 +99,97 @@ export interface DemoResult {
   alerts: number;
   incidents: number;
   detectors: string[];
+  /** Records lost on the way (as in {@link DemoStatus}). */
+  lost: number;
 }
+
+/**
+ * Watermark idle timeout in the demo (wall ms). Event time runs ~45× faster than wall time, so
+ * the engine's default (30 s of wall time, over 20 minutes of event time) would hold every
+ * detector that far behind whenever one exporter pauses.
+ */
+const DEMO_IDLE_TIMEOUT_MS = 3000;
+
+/**
+ * The generator's send-ahead buffer per worker. The default (hundreds of MB) lets a worker that is
+ * slower than 1.25× the rate (a loaded machine) pre-encode for a long time before the first
+ * record is sent; a few MB is seconds of traffic at the demo's rates.
+ */
+const DEMO_MAX_AHEAD_BYTES = 4 * 1024 * 1024;
 
 /** Evidence is kept for 30 days in the demo (the legal table decides for records). */
 const EVIDENCE_RETENTION_MS = 30 * 86_400_000;
 
+/**
+ * Two hosts inside the first operator whose agreement is active on the day of `atMs`: the demo's
+ * infected DNS clients, whose queries to their provider's resolver the operator-telemetry feed
+ * selects (see `DemoScheduleOptions.dnsClients`).
+ */
+export function demoDnsClients(model: CountryModel, atMs: number): string[] {
+  const day = new Date(atMs).toISOString().slice(0, 10);
+  for (const op of model.operators) {
+    const a = op.agreement;
+    if (a.status !== 'active') continue;
+    if (
+      (a.validFrom !== undefined && day < a.validFrom) ||
+      (a.validUntil !== undefined && day > a.validUntil)
+    )
+      continue;
+    for (const r of op.ranges) {
+      const p = parsePrefix(r.prefix);
+      if (p.version !== 4 || p.last - p.first < 16n) continue;
+      return [formatIpv4(Number(p.first + 10n)), formatIpv4(Number(p.first + 11n))];
+    }
+  }
+  return [];
+}
+
+/** The dashboard's port is taken (another demo, or another server). */
+export class PortInUseError extends AcdError {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      'ERR_PORT_IN_USE',
+      `demo: port ${port} on ${host} is already in use (another acd demo?); stop it or choose another with --port`,
+      options,
+    );
+  }
+}
+
+function isAddrInUse(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'EADDRINUSE';
+}
+
+/** Fails fast, before minutes of start-up work, when the dashboard's port is taken. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (err) =>
+      reject(isAddrInUse(err) ? new PortInUseError(host, port, { cause: err }) : err),
+    );
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/** Where records were lost, per kind (numbers only). */
+function lossBreakdown(edges: readonly EmbeddedEdge[]): Record<string, number> {
+  const out = { sequenceLost: 0, queueDropped: 0, spoolFullDropped: 0 };
+  for (const e of edges) {
+    const s = e.edge.stats();
+    out.sequenceLost += s.collector.sequenceLost;
+    out.queueDropped += s.collector.dropped;
+    out.spoolFullDropped += s.spoolFullDropped;
+  }
+  return out;
+}
+
 /** Runs the demo until the signal, the duration or the end of the schedule. */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  await checkPortFree(o.serve.host, o.serve.port);
   if (o.fresh) {
     await rm(join(o.dataDir, 'acd.duckdb'), { force: true });
     await rm(join(o.dataDir, 'acd.duckdb.wal'), { force: true });
@@ -126,6 +221,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   o.signal.addEventListener('abort', abortGen, { once: true });
   const startedAt = o.clock.monotonic();
   let reason: DemoResult['reason'] = 'signal';
+  const lostNow = (): number => {
+    let n = 0;
+    for (const e of edges) {
+      const es = e.edge.stats();
+      n += es.collector.sequenceLost + es.collector.dropped + es.spoolFullDropped;
+    }
+    return n;
+  };
   let statusTimer: NodeJS.Timeout | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
   try {
@@ -134,7 +237,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     centre = createCentre(
       { clock: o.clock, logger: o.logger, metrics, bus, store, events },
       {
-        detect: o.detect,
+        detect: {
+          ...o.detect,
+          engine: {
+            ...o.detect.engine,
+            idleTimeoutMs: Math.min(o.detect.engine.idleTimeoutMs, DEMO_IDLE_TIMEOUT_MS),
+          },
+        },
         correlate: o.correlate,
         operators,
         indicators,
@@ -145,6 +254,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       },
     );
     await centre.start();
+    // Users and tokens of `acd users` (<data>/access.json) besides the demo token.
+    const users = AccessRegistry.open(join(o.dataDir, ACCESS_FILE_NAME), { clock: o.clock });
     server = createServer(
       {
         store,
@@ -152,14 +263,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         actions: centre.actions,
         events,
         metrics,
-        auth: createTokenAuth([token.entry]),
+        auth: combineTokenAuth(createTokenAuth([token.entry]), users),
+        users,
         clock: o.clock,
         logger: o.logger,
         ...(o.dashboardDir !== undefined ? { dashboardDir: o.dashboardDir } : {}),
       },
       o.serve,
     );
-    await server.start();
+    try {
+      await server.start();
+    } catch (err) {
+      // Taken between the check and now.
+      if (isAddrInUse(err)) throw new PortInUseError(o.serve.host, o.serve.port, { cause: err });
+      throw err;
+    }
     edges = await startEmbeddedEdges({
       providerIds,
       bus,
@@ -175,6 +293,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     o.onReady?.({ url, token: token.entry.token, tokenGenerated: token.generated, providers: providerIds });
 
     const startMs = o.startMs ?? o.clock.now();
+    /** Wall time (monotonic) when the first generator worker was ready: event time starts there. */
+    let generatorAt: number | undefined;
+    const generatorReady = (): void => {
+      if (generatorAt !== undefined) return;
+      generatorAt = o.clock.monotonic();
+      o.logger.info({ afterMs: Math.round(generatorAt - startedAt) }, 'demo: generator ready');
+    };
+    const schedule = demoSchedule(startMs, o.cycles, { dnsClients: demoDnsClients(model, startMs) });
     const engine = (format: 'ipfix' | 'dnstap'): EngineOptions => ({
       model,
       table,
@@ -187,7 +313,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       sampling: 1,
       background: true,
       diurnal: DIURNAL_PROFILES.jst!,
-      scenarios: demoSchedule(startMs, o.cycles),
+      scenarios: scheduleFor(format, schedule),
       registry: SCENARIO_REGISTRY,
       indicators,
       scanners: findScannerHosts(table, model.domesticCountry, root.fork('scanners'), 6),
@@ -203,6 +329,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         },
         signal: gen.signal,
         expectedRate: o.rate,
+        maxAheadBytes: DEMO_MAX_AHEAD_BYTES,
+        onReady: generatorReady,
         tableCacheDir: join(o.dataDir, 'cache'),
       }),
     ];
@@ -218,6 +346,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           },
           signal: gen.signal,
           expectedRate: o.rate / 4,
+          maxAheadBytes: DEMO_MAX_AHEAD_BYTES,
+          onReady: generatorReady,
           tableCacheDir: join(o.dataDir, 'cache'),
         }),
       );
@@ -230,11 +360,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       if (!centre || !o.onStatus) return;
       const ov = centre.overview();
       const s = centre.stats();
-      let lost = 0;
-      for (const e of edges) lost += e.edge.stats().collector.sequenceLost;
+      const lost = lostNow();
+      const elapsedMs = o.clock.monotonic() - startedAt;
       o.onStatus({
-        elapsedMs: o.clock.monotonic() - startedAt,
+        elapsedMs,
         eventTime: s.watermark,
+        lagMs:
+          s.watermark === null || generatorAt === undefined
+            ? null
+            : Math.max(0, startMs + (o.clock.monotonic() - generatorAt) * o.speed - s.watermark),
         recordsPerSecond: ov.totals.recordsPerSecond,
         records: s.records,
         alerts: s.alerts,
@@ -261,11 +395,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
   const s = centre.stats();
   const ov = centre.overview();
+  o.logger.info({ loss: lossBreakdown(edges), stored: s.stored, appends: s.appends }, 'demo: stopped');
   return {
     reason,
     records: s.records,
     alerts: s.alerts,
     incidents: s.incidents,
     detectors: ov.detectors.filter((d) => d.alerts > 0).map((d) => d.name),
+    lost: lostNow(),
   };
 }

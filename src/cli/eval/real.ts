@@ -46,6 +46,24 @@ export interface RealEvalCapture {
   rows: ScoreRow[];
 }
 
+/**
+ * Time to detect in periods of a periodic scenario (the beacon: issue 6 wants it found within 20
+ * of its periods): event time from the label's start to the end of the first true positive's first
+ * evidence window, over the nominal period. Undefined when the label has no period or nothing was
+ * found.
+ */
+export function periodsToDetect(label: RealLabel, row: ScoreRow): number | undefined {
+  if (label.periodMs === undefined || !(label.periodMs > 0) || row.timeToDetectMs === null) return undefined;
+  return row.timeToDetectMs / label.periodMs;
+}
+
+function formatTtd(label: RealLabel, row: ScoreRow): string {
+  if (row.timeToDetectMs === null) return '-';
+  const s = `${(row.timeToDetectMs / 1000).toFixed(1)} s`;
+  const p = periodsToDetect(label, row);
+  return p === undefined ? s : `${s} (${p.toFixed(1)} periods)`;
+}
+
 /** Analyses one capture the way `acd analyze --lab` does and scores it against its label. */
 export async function scoreCapture(
   ctx: Pick<CliContext, 'clock' | 'logger'>,
@@ -92,7 +110,9 @@ export async function runRealEval(ctx: CliContext, o: RealEvalCliOptions): Promi
     const why = realEvalUnavailable();
     if (why !== undefined) throw new RealEvalUnavailableError(why);
     temp = await mkdtemp(join(tmpdir(), 'acd-eval-real-'));
-    ctx.stderr.write('acd eval: running the real tools in network namespaces (about 3 minutes)…\n');
+    ctx.stderr.write(
+      'acd eval: running the real tools in network namespaces (about 6–7 minutes; the beacon alone takes 5)…\n',
+    );
     const r = await runRealEvalSet({
       outDir: temp,
       ...(o.quick ? { quick: true } : {}),
@@ -117,7 +137,11 @@ export async function runRealEval(ctx: CliContext, o: RealEvalCliOptions): Promi
             scenario: c.label.scenario,
             tool: `${c.label.tool} ${c.label.toolVersion}`,
             packets: c.label.packets,
-            rows: c.rows,
+            ...(c.label.periodMs !== undefined ? { periodMs: c.label.periodMs } : {}),
+            rows: c.rows.map((r) => {
+              const p = periodsToDetect(c.label, r);
+              return p === undefined ? r : { ...r, periodsToDetect: Math.round(p * 10) / 10 };
+            }),
           })),
           totals: totals(rows),
         },
@@ -127,12 +151,12 @@ export async function runRealEval(ctx: CliContext, o: RealEvalCliOptions): Promi
     );
   } else {
     const lines = [
-      'real set: capture         tool              detector        alerts  TP  precision  recall',
+      'real set: capture         tool              detector        alerts  TP  precision  recall  time to detect',
     ];
     for (const c of out)
       for (const r of c.rows)
         lines.push(
-          `${c.label.scenario.padEnd(26)} ${c.label.tool.padEnd(17)} ${r.detector.padEnd(15)} ${String(r.alerts).padStart(6)} ${String(r.truePositives).padStart(3)}  ${(r.precision * 100).toFixed(1).padStart(8)}%  ${r.recall === null ? '     -' : `${(r.recall * 100).toFixed(1).padStart(6)}%`}`,
+          `${c.label.scenario.padEnd(26)} ${c.label.tool.padEnd(17)} ${r.detector.padEnd(15)} ${String(r.alerts).padStart(6)} ${String(r.truePositives).padStart(3)}  ${(r.precision * 100).toFixed(1).padStart(8)}%  ${r.recall === null ? '     -' : `${(r.recall * 100).toFixed(1).padStart(6)}%`}  ${formatTtd(c.label, r)}`,
         );
     const t = totals(rows);
     lines.push(

@@ -40,10 +40,11 @@ const COLUMN_BYTES = 2 + 4 + 8 + 8 + 4 + 8 + 1 + 8;
  * count as empty), so a recurring pair survives a churn of one-off pairs.
  */
 class AdmissionCache {
-  private readonly fp1: Uint32Array;
-  private readonly fp2: Uint32Array;
-  private readonly count: Uint16Array;
-  private readonly last: Uint32Array;
+  /**
+   * Per way four words — fingerprint 1, fingerprint 2, count, last second — and four ways per
+   * set, interleaved so one set is one 64-byte run (one cache line, one miss per lookup).
+   */
+  private readonly ways: Uint32Array;
   private readonly mask: number;
 
   constructor(
@@ -53,47 +54,45 @@ class AdmissionCache {
     let sets = 16;
     while (sets * 2 * 4 <= entries) sets *= 2;
     this.mask = sets - 1;
-    const n = sets * 4;
-    this.fp1 = new Uint32Array(n);
-    this.fp2 = new Uint32Array(n);
-    this.count = new Uint16Array(n);
-    this.last = new Uint32Array(n);
+    this.ways = new Uint32Array(sets * 16);
   }
 
   /** Bytes per entry. */
-  static readonly ENTRY_BYTES = 14;
+  static readonly ENTRY_BYTES = 16;
 
   get bytes(): number {
-    return this.fp1.byteLength + this.fp2.byteLength + this.count.byteLength + this.last.byteLength;
+    return this.ways.byteLength;
   }
 
   /** Counts one more connection of the pair (two hashes) at `sec`; returns its count. */
   hit(h1: number, h2: number, sec: number): number {
     const x = (h1 | 1) >>> 0;
     const y = (mix32(h2) | 1) >>> 0;
-    const base = (h1 & this.mask) * 4;
+    const w = this.ways;
+    const base = (h1 & this.mask) * 16;
     let victim = base;
     let victimCount = Infinity;
     let victimLast = Infinity;
-    for (let j = base; j < base + 4; j++) {
-      const idle = this.fp1[j] === 0 || sec - this.last[j]! > this.idleSeconds;
-      if (this.fp1[j] === x && this.fp2[j] === y) {
-        const c = idle ? 1 : Math.min(0xffff, this.count[j]! + 1);
-        this.count[j] = c;
-        if (sec > this.last[j]!) this.last[j] = sec;
+    for (let j = base; j < base + 16; j += 4) {
+      const last = w[j + 3]!;
+      const idle = w[j] === 0 || sec - last > this.idleSeconds;
+      if (w[j] === x && w[j + 1] === y) {
+        const c = idle ? 1 : Math.min(0xffff, w[j + 2]! + 1);
+        w[j + 2] = c;
+        if (sec > last) w[j + 3] = sec;
         return c;
       }
-      const c = idle ? 0 : this.count[j]!;
-      if (c < victimCount || (c === victimCount && this.last[j]! < victimLast)) {
+      const c = idle ? 0 : w[j + 2]!;
+      if (c < victimCount || (c === victimCount && last < victimLast)) {
         victim = j;
         victimCount = c;
-        victimLast = this.last[j]!;
+        victimLast = last;
       }
     }
-    this.fp1[victim] = x;
-    this.fp2[victim] = y;
-    this.count[victim] = 1;
-    this.last[victim] = sec;
+    w[victim] = x;
+    w[victim + 1] = y;
+    w[victim + 2] = 1;
+    w[victim + 3] = sec;
     return 1;
   }
 }

@@ -145,10 +145,16 @@ class DdosDetector implements Detector {
     const bucket = Math.floor(t / cfg.bucketMs);
     const dur = b.end[i]! - b.start[i]!;
     // Rate credit: a record covering more than the window (a long flow's active-timeout export)
-    // adds only the window's share of its packets, assuming the flow was steady.
+    // adds only the window's share of its packets to the volume counters, assuming the flow was
+    // steady (right when exports cluster, as at an onset; one big download cannot spike them).
+    // The typed counters (reflected, large UDP) take the whole record: their floors also need
+    // many sources, and with exports spread over the active timeout — reflectors and bots start
+    // at different times — only window/timeout of the flows report in any window, so the share
+    // would undercount a steady attack by that factor (20× at 60 s) and hide it.
     const windowMs = cfg.bucketMs * this.B;
     const credit = dur > windowMs ? windowMs / dur : 1;
     const packets = b.packets[i]! * credit;
+    const typedPackets = b.packets[i]!;
     const key = this.key5;
     hostKey(b.dst, i * 4, b.ipVersion[i]!, cfg.groupIpv6By64, key);
     const h = hashWords(key, 0, HOST_KEY_WORDS);
@@ -192,14 +198,14 @@ class DdosDetector implements Detector {
       const min = REFLECTION_MIN_SIZE[sport]!;
       if (min !== 0) {
         if (size >= min) {
-          this.ring[r + RF]! += packets;
+          this.ring[r + RF]! += typedPackets;
           if (this.reflPort[s] === sport) this.reflPortCount[s]!++;
           else if (--this.reflPortCount[s]! <= 0) {
             this.reflPort[s] = sport;
             this.reflPortCount[s] = 1;
           }
         }
-      } else if (size >= cfg.udpMinPacketBytes) this.ring[r + UL]! += packets;
+      } else if (size >= cfg.udpMinPacketBytes) this.ring[r + UL]! += typedPackets;
     }
     // Distinct sources: two HLLs per destination, one per window epoch, read as their union.
     const epoch = Math.floor(bucket / this.B);

@@ -10,7 +10,13 @@ import type { Evidence } from '../../common/schema/evidence.ts';
 import type { DgaConfig } from '../config.ts';
 import { SKIP, type DetectBatch } from '../engine/batch.ts';
 import type { DnsRow } from '../engine/adapt.ts';
-import { dnsQueryName, dnsResponseCode, forEachDnsAnswer, textHostKey } from '../engine/dns.ts';
+import {
+  dnsQueryName,
+  dnsResponseCode,
+  forEachDnsAnswer,
+  parseAddressInto,
+  textHostKey,
+} from '../engine/dns.ts';
 import { hashWords, mix32 } from '../engine/hash.ts';
 import { formatHostKey, hostKey, HOST_KEY_WORDS } from '../engine/keys.ts';
 import { RecordSamples, SeenCache, TouchedSlots } from '../engine/slots.ts';
@@ -32,7 +38,7 @@ const EXAMPLES = 3;
 /** Bytes per client slot: typed columns plus an estimate for the example strings and resolver. */
 const CLIENT_COLUMN_BYTES = 8 * 3 + 4 * 5 + 1 + 3 * 48 + 48 + 48;
 /** Bytes per pair slot: typed columns. */
-const PAIR_COLUMN_BYTES = 8 * 4 + 4 * 3 + 1;
+const PAIR_COLUMN_BYTES = 8 * 4 + 4 * 4 + 1;
 
 /** Most cells per row of the flow admission sketch (count-min, depth 2; cleared every flow window). */
 const ADMIT_CELLS = 1 << 15;
@@ -52,6 +58,11 @@ export function addressHash(words: Uint32Array, off: number, v: number): number 
       Math.imul(words[off + 1]!, 0x9e3779b1) ^
       mix32(words[off + 2]! + words[off + 3]!),
   );
+}
+
+/** Hash of a (client, resolver) pair from their {@link addressHash}es. */
+function pairHash(client: number, server: number): number {
+  return mix32(client ^ Math.imul(server, 0x9e3779b1));
 }
 
 /** FNV-1a over a string with a seed (distinct-name fingerprints). */
@@ -114,6 +125,10 @@ class DgaDetector implements Detector {
   private readonly pairs: KeyedTable;
   private readonly servers: Uint8Array;
   private readonly serverMask: number;
+  /** (client, resolver) pairs whose DNS events (names) are visible: hashed filter, as `servers`. */
+  private readonly named: Uint8Array;
+  private readonly addrScratch = new Uint32Array(8);
+  private readonly pHash: Uint32Array;
   private readonly admit: CountMinSketch;
   private readonly admitQueries: number;
   private admitWin = -Infinity;
@@ -149,10 +164,12 @@ class DgaDetector implements Detector {
     let sm = 1024;
     while (sm * 2 <= Math.min(1 << 20, budget / 16)) sm *= 2;
     this.servers = new Uint8Array(sm);
+    this.named = new Uint8Array(sm);
     this.serverMask = sm - 1;
     this.admit = new CountMinSketch(admitWidth(budget), 2);
     this.admitQueries = Math.max(2, Math.floor(cfg.flowMinQueries / 4));
-    const rest = budget - this.names.bytes - this.servers.byteLength - this.admit.bytes;
+    const rest =
+      budget - this.names.bytes - this.servers.byteLength - this.named.byteLength - this.admit.bytes;
     this.cPerEntry = HOST_KEY_WORDS * 4 + 28 + CLIENT_COLUMN_BYTES + 9;
     this.pPerEntry = HOST_KEY_WORDS * 8 + 28 + PAIR_COLUMN_BYTES + 9;
     this.clients = new KeyedTable(Math.max(16, Math.floor(rest / 2 / this.cPerEntry)), HOST_KEY_WORDS);
@@ -186,6 +203,7 @@ class DgaDetector implements Detector {
     this.pSlots = new Uint32Array(p);
     this.pBursts = new Uint32Array(p);
     this.pV = new Uint8Array(p);
+    this.pHash = new Uint32Array(p);
     this.pDone = new Uint8Array(p);
     this.pTouched = new TouchedSlots(p);
     this.pSamples = new RecordSamples(p, cfg.maxRecordIds);
@@ -201,6 +219,7 @@ class DgaDetector implements Detector {
   onDns(r: DnsRow): void {
     this.records++;
     const cfg = this.cfg;
+    this.markNamed(r.client, r.server);
     const rcode = dnsResponseCode(r.fields);
     if (rcode < 0) return; // a query without its response: nothing to judge yet
     const key = this.key5;
@@ -246,6 +265,19 @@ class DgaDetector implements Detector {
       }
     }
     if ((dga || nx) && this.cSamples.wants(s)) this.cSamples.add(s, r.recordId);
+  }
+
+  /**
+   * Remembers that the names of this (client, resolver) pair are visible: the flow heuristic
+   * stands in for invisible names and leaves such pairs to the name-based decision (a DNS
+   * tunnel's query stream under one domain is dns-tunnel's finding, not a DGA burst).
+   */
+  private markNamed(client: string, server: string): void {
+    const a = this.addrScratch;
+    const vc = parseAddressInto(client, a, 0);
+    const vs = vc === 0 ? 0 : parseAddressInto(server, a, 4);
+    if (vs === 0) return;
+    this.named[pairHash(addressHash(a, 0, vc), addressHash(a, 4, vs)) & this.serverMask] = 1;
   }
 
   private resetClient(s: number, t: number, w: number): void {
@@ -346,8 +378,10 @@ class DgaDetector implements Detector {
       this.admit.clear();
       this.admitWin = w;
     }
+    const ph = pairHash(sh, dh);
+    if (this.named[ph & this.serverMask] === 1) return; // names visible: the DNS path judges
     const packets = Math.max(1, b.packets[i]!);
-    const est = this.admit.add(mix32(sh ^ Math.imul(dh, 0x9e3779b1)), packets);
+    const est = this.admit.add(ph, packets);
     if (est < this.admitQueries) return;
     const key = this.key10;
     hostKey(b.src, off, v, cfg.groupIpv6By64, key, 0);
@@ -359,6 +393,7 @@ class DgaDetector implements Detector {
     if (s0 < 0) {
       this.pBursts[s] = 0;
       this.pV[s] = v;
+      this.pHash[s] = ph;
       this.resetPair(s, t, w);
       counted = est; // the queries the sketch saw before admission
     } else {
@@ -396,7 +431,9 @@ class DgaDetector implements Detector {
     const cfg = this.cfg;
     const n = this.pQueries[s]!;
     const active = popcount(this.pSlots[s]!);
-    if (n < cfg.flowMinQueries || active > cfg.flowMaxActiveShare * SLOTS) {
+    // Names of the pair became visible after its flows (DNS events lag): the DNS path judges.
+    const named = this.named[this.pHash[s]! & this.serverMask] === 1;
+    if (named || n < cfg.flowMinQueries || active > cfg.flowMaxActiveShare * SLOTS) {
       this.pSamples.clear(s);
       return;
     }
@@ -467,7 +504,7 @@ class DgaDetector implements Detector {
   }
 
   stats(): DetectorStats {
-    const fixed = this.names.bytes + this.servers.byteLength + this.admit.bytes;
+    const fixed = this.names.bytes + this.servers.byteLength + this.named.byteLength + this.admit.bytes;
     return {
       records: this.records,
       evidence: this.evidence,

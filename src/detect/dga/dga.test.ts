@@ -11,7 +11,7 @@ import {
   scenarioRecords,
   SCENARIO_START,
 } from '../dns-testing.ts';
-import { testWorld, truthOf } from '../testing.ts';
+import { flowRecord, testWorld, truthOf } from '../testing.ts';
 import { defaultDgaModel, registrableLabel, splitName } from './model.ts';
 
 /** Only the DNS detectors (the flow detectors are tested elsewhere). */
@@ -117,6 +117,49 @@ describe('dga detector', () => {
         response('198.51.100.20', names[k % names.length]!, SCENARIO_START + k * 500, k % 2 === 0 ? 3 : 0),
       );
     expect(runRecords(recs, ONLY_DNS).evidence).toEqual([]);
+  });
+
+  it('leaves a UDP/53 query stream whose names are visible to the name-based decision (an iodine-like tunnel)', () => {
+    // A tunnel client: 40 query packets in 5 s to its server, each a distinct name under one
+    // registrable domain. The flows alone look like a burst to an invisible resolver (low
+    // evidence); with the names visible, one registrable domain is no DGA (dns-tunnel's case).
+    const client = '198.51.100.30';
+    const server = '203.0.113.53';
+    const flows: DecodedRecord[] = [];
+    const names: DecodedRecord[] = [];
+    for (let k = 0; k < 40; k++) {
+      const t = SCENARIO_START + k * 125;
+      flows.push(
+        flowRecord({
+          sourceIPv4Address: client,
+          destinationIPv4Address: server,
+          sourceTransportPort: 40_000 + k,
+          destinationTransportPort: 53,
+          protocolIdentifier: 17,
+          packetDeltaCount: 1,
+          octetDeltaCount: 180,
+          flowStartMilliseconds: t,
+          flowEndMilliseconds: t,
+        }),
+      );
+      names.push(
+        dnsEvent({
+          sourceIPv4Address: client,
+          destinationIPv4Address: server,
+          eventTime: t,
+          dnsQueryName: `0${'abcdefghij'.repeat(5)}${k}.tun.example.net`,
+          dnsQueryType: 10,
+          dnsResponseCode: 0,
+          dnsAnswers: [],
+        }),
+      );
+    }
+    const flowsOnly = runRecords(flows, ONLY_DNS).evidence.filter((e) => e.detector === 'dga');
+    expect(flowsOnly).toHaveLength(1);
+    expect(flowsOnly[0]).toMatchObject({ subject: client, severity: 'low', facts: { via: 'flows' } });
+    // Names before the flows (a meter) and after them (dnstap lagging behind the exporter).
+    for (const recs of [mergeByTime(names, flows), [...flows, ...names]])
+      expect(runRecords(recs, ONLY_DNS).evidence.filter((e) => e.detector === 'dga')).toEqual([]);
   });
 
   it('closes the window at flush, respects its budget and reports state', () => {

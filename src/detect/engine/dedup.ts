@@ -18,12 +18,20 @@ export class FlowDeduper {
   private readonly sets: number;
   private readonly mask: number;
   /**
-   * Per way, interleaved so one set is one 128-byte run: fingerprint 1, fingerprint 2, partition
-   * (as float64, exact for the small integers they are) and start time.
+   * Per way four words, interleaved so one set is one 64-byte run (one cache line: the cache is
+   * far larger than the CPU's, so every lookup is a miss and its count is what costs): fingerprint
+   * 1, fingerprint 2, partition + 1 (0 = empty way), and the start time in whole ms modulo 2^32.
+   * Start times are compared by their wrapped 32-bit difference, exact for flows less than 24 days
+   * apart; an entry that old was replaced long before (the cache turns over in seconds).
    */
-  private readonly ways: Float64Array;
+  private readonly ways: Uint32Array;
   /** Duplicates found. */
   duplicates = 0;
+  /** Per-row fingerprints of the batch being checked (`prepare`), grown on demand. */
+  private fp1 = new Uint32Array(0);
+  private fp2 = new Uint32Array(0);
+  /** Sum of the words `prepare` touched (kept so the loads are not optimised away). */
+  private touched = 0;
 
   constructor(
     entries: number,
@@ -33,11 +41,7 @@ export class FlowDeduper {
     while (s * WAYS < entries) s *= 2;
     this.sets = s;
     this.mask = s - 1;
-    this.ways = new Float64Array(s * WAYS * 4);
-    for (let i = 0; i < this.ways.length; i += 4) {
-      this.ways[i + 2] = -1;
-      this.ways[i + 3] = -Infinity;
-    }
+    this.ways = new Uint32Array(s * WAYS * 4);
   }
 
   /** Bytes held. */
@@ -59,6 +63,50 @@ export class FlowDeduper {
     start: number,
     partition: number,
   ): boolean {
+    this.fingerprint(src, dst, off, sport, dport, proto, 0);
+    return this.checkRow(0, start, partition);
+  }
+
+  /**
+   * Batch form, step 1: fingerprints rows `[0, n)` of a columnar batch and loads the first word of
+   * each row's set. The loads are independent, so the CPU overlaps their cache misses instead of
+   * taking them one at a time inside `checkRow`'s dependent logic; `checkRow(i, …)` then finds
+   * its set in cache (a batch's sets, 64 bytes per row, fit the L2 cache).
+   */
+  prepare(
+    src: Uint32Array,
+    dst: Uint32Array,
+    srcPort: Uint16Array,
+    dstPort: Uint16Array,
+    proto: Uint8Array,
+    n: number,
+  ): void {
+    if (this.fp1.length < n) {
+      this.fp1 = new Uint32Array(Math.max(n, 16));
+      this.fp2 = new Uint32Array(Math.max(n, 16));
+    }
+    for (let i = 0; i < n; i++) this.fingerprint(src, dst, i * 4, srcPort[i]!, dstPort[i]!, proto[i]!, i);
+    const w = this.ways;
+    const fp = this.fp1;
+    const mask = this.mask;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum = (sum + w[(fp[i]! & mask) * WAYS * 4]!) | 0;
+    this.touched = sum;
+  }
+
+  private fingerprint(
+    src: Uint32Array,
+    dst: Uint32Array,
+    off: number,
+    sport: number,
+    dport: number,
+    proto: number,
+    row: number,
+  ): void {
+    if (this.fp1.length === 0) {
+      this.fp1 = new Uint32Array(16);
+      this.fp2 = new Uint32Array(16);
+    }
     let h = 0x2545f491;
     let g = 0x9e3779b9;
     for (let k = 0; k < 4; k++) {
@@ -66,16 +114,36 @@ export class FlowDeduper {
       g = fold32(g, dst[off + k]!);
     }
     const ports = ((sport << 16) | dport) >>> 0;
-    h = mix32(fold32(fold32(h, g), ports) ^ proto);
-    const h2 = mix32(fold32(g, ports) ^ (proto << 8));
+    this.fp1[row] = mix32(fold32(fold32(h, g), ports) ^ proto);
+    this.fp2[row] = mix32(fold32(g, ports) ^ (proto << 8));
+  }
+
+  /**
+   * Batch form, step 2: true when row `i` (fingerprinted by `prepare`) was already reported by
+   * another partition within the window; otherwise remembers it.
+   */
+  checkRow(i: number, start: number, partition: number): boolean {
+    const h = this.fp1[i]!;
+    const h2 = this.fp2[i]!;
     const w = this.ways;
     const base = (h & this.mask) * WAYS * 4;
+    const ms = Math.floor(start) >>> 0;
+    const p1 = partition + 1;
+    // Replacement: an empty way, else the one that started longest before this flow.
     let oldest = base;
+    let oldestAge = -1;
     for (let i = base; i < base + WAYS * 4; i += 4) {
+      if (w[i + 2] === 0) {
+        if (oldestAge !== Infinity) {
+          oldest = i;
+          oldestAge = Infinity;
+        }
+        continue;
+      }
+      const dt = (ms - w[i + 3]!) | 0;
       if (w[i] === h && w[i + 1] === h2) {
-        const dt = Math.abs(w[i + 3]! - start);
-        if (dt <= this.windowMs) {
-          if (w[i + 2] !== partition) {
+        if (Math.abs(dt) <= this.windowMs) {
+          if (w[i + 2] !== p1) {
             this.duplicates++;
             return true;
           }
@@ -84,12 +152,15 @@ export class FlowDeduper {
         oldest = i;
         break;
       }
-      if (w[i + 3]! < w[oldest + 3]!) oldest = i;
+      if (dt > oldestAge) {
+        oldest = i;
+        oldestAge = dt;
+      }
     }
     w[oldest] = h;
     w[oldest + 1] = h2;
-    w[oldest + 2] = partition;
-    w[oldest + 3] = start;
+    w[oldest + 2] = p1;
+    w[oldest + 3] = ms;
     return false;
   }
 }

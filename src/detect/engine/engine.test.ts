@@ -298,8 +298,10 @@ describe('memory budget', () => {
     for (const d of Object.values(s.detectors)) {
       expect(d.bytesReserved).toBeLessThanOrEqual(d.budgetBytes);
       expect(d.bytesUsed).toBeLessThanOrEqual(d.bytesReserved);
-      expect(d.bytesUsed).toBeGreaterThan(0);
     }
+    // The detectors this input feeds hold state (long-connection, for one, sees no long record).
+    for (const name of ['scan', 'ddos', 'brute-force'])
+      expect(s.detectors[name]!.bytesUsed).toBeGreaterThan(0);
     expect(s.detectors.scan!.evictions + s.detectors.scan!.expired).toBeGreaterThan(0);
     expect(evidence).toEqual([]); // one SYN per source is no scan
   }, 60_000);

@@ -191,6 +191,7 @@ export class DetectionEngine {
     let late = 0;
     let dup = 0;
     let invalid = 0;
+    dedup?.prepare(b.src, b.dst, b.srcPort, b.dstPort, b.proto, n);
     for (let i = 0; i < n; i++) {
       if (skip[i] !== SKIP.none) {
         invalid++;
@@ -209,10 +210,7 @@ export class DetectionEngine {
         late++;
         continue;
       }
-      if (
-        dedup !== undefined &&
-        dedup.isDuplicate(b.src, b.dst, i * 4, b.srcPort[i]!, b.dstPort[i]!, b.proto[i]!, b.start[i]! || t, p)
-      ) {
+      if (dedup !== undefined && dedup.checkRow(i, b.start[i]! || t, p)) {
         skip[i] = SKIP.duplicate;
         dup++;
         continue;

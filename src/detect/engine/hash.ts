@@ -20,9 +20,17 @@ export function fold32(h: number, w: number): number {
   return h >>> 0;
 }
 
-/** Hash of `n` words of `words` starting at `off`, seeded. */
+/**
+ * Hash of `n` words of `words` starting at `off`, seeded. Per word one multiply-xorshift step (a
+ * bijection of the running state for a fixed word, so keys differing in one word never collide
+ * before the final `mix32`): a third of the cost of folding every word with `fold32`, which
+ * matters because every detector hashes a 5–12-word key for most rows.
+ */
 export function hashWords(words: Uint32Array, off: number, n: number, seed = 0): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < n; i++) h = fold32(h, words[off + i]!);
-  return mix32(h ^ n);
+  let h = (seed ^ Math.imul(n, 0x27d4eb2f)) >>> 0;
+  for (let i = 0; i < n; i++) {
+    h = Math.imul(h ^ words[off + i]!, 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  return mix32(h);
 }

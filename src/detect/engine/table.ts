@@ -13,11 +13,26 @@ import { hashWords } from './hash.ts';
 /** Marker of an empty index cell / absent slot. */
 const NONE = -1;
 
+/**
+ * An index cell holds `slot | tag << SLOT_BITS`: the slot plus the top bits of the key's hash, so
+ * a probe compares the tag in the cell it already loaded and reads `hashes[]`/`keys[]` (two more
+ * cache misses in a table larger than the cache) only when the tag matches — 1 in 64 otherwise.
+ */
+const SLOT_BITS = 25;
+const SLOT_MASK = (1 << SLOT_BITS) - 1;
+/** Tag of hash `h`: its top 6 bits in cell bits 25–30 (bit 31 stays clear: −1 marks empty). */
+function tagOf(h: number): number {
+  return (h >>> 26) << SLOT_BITS;
+}
+
 /** Bytes of the table's own bookkeeping per slot, besides the key words (see constructor). */
 const OVERHEAD_PER_SLOT = 4 /* hash */ + 8 /* prev,next */ + 8 /* lastSeen */ + 8; /* 2 index cells */
 
-/** Largest capacity accepted: 2^26 slots keep the typed arrays below V8's size limits. */
-export const MAX_TABLE_CAPACITY = 1 << 26;
+/**
+ * Largest capacity accepted: 2^25 slots (slot numbers fit the index cell beside the hash tag, and
+ * the typed arrays stay below V8's size limits).
+ */
+export const MAX_TABLE_CAPACITY = 1 << SLOT_BITS;
 
 /** Rounds down to a power of two, at least 16, at most `MAX_TABLE_CAPACITY`. */
 export function capacityFor(maxEntries: number): number {
@@ -92,10 +107,14 @@ export class KeyedTable {
   /** The slot holding `key`, or -1. Does not touch the LRU order. */
   find(key: Uint32Array, h: number = this.hash(key)): number {
     const m = this.indexMask;
+    const tag = tagOf(h);
+    const index = this.index;
     for (let i = h & m; ; i = (i + 1) & m) {
-      const s = this.index[i]!;
-      if (s === NONE) return NONE;
-      if (this.hashes[s] === h && this.sameKey(s, key)) return s;
+      const c = index[i]!;
+      if (c === NONE) return NONE;
+      if ((c & ~SLOT_MASK) !== tag) continue;
+      const s = c & SLOT_MASK;
+      if (this.hashes[s] === h >>> 0 && this.sameKey(s, key)) return s;
     }
   }
 
@@ -105,11 +124,14 @@ export class KeyedTable {
    */
   acquire(key: Uint32Array, now: number, h: number = this.hash(key)): number {
     const m = this.indexMask;
+    const tag = tagOf(h);
     let i = h & m;
     for (; ; i = (i + 1) & m) {
-      const s = this.index[i]!;
-      if (s === NONE) break;
-      if (this.hashes[s] === h && this.sameKey(s, key)) {
+      const c = this.index[i]!;
+      if (c === NONE) break;
+      if ((c & ~SLOT_MASK) !== tag) continue;
+      const s = c & SLOT_MASK;
+      if (this.hashes[s] === h >>> 0 && this.sameKey(s, key)) {
         this.created = false;
         this.touch(s, now);
         return s;
@@ -123,7 +145,7 @@ export class KeyedTable {
       while (this.index[i] !== NONE) i = (i + 1) & m;
     }
     const slot = this.free[--this.freeTop]!;
-    this.index[i] = slot;
+    this.index[i] = slot | tag;
     this.hashes[slot] = h;
     const n = this.keyWords;
     for (let k = 0, o = slot * n; k < n; k++) this.keys[o + k] = key[k]!;
@@ -146,19 +168,21 @@ export class KeyedTable {
   remove(slot: number): void {
     this.onRemove?.(slot);
     const m = this.indexMask;
-    let i = this.hashes[slot]! & m;
-    while (this.index[i] !== slot) i = (i + 1) & m;
+    const h = this.hashes[slot]!;
+    const cell = slot | tagOf(h);
+    let i = h & m;
+    while (this.index[i] !== cell) i = (i + 1) & m;
     // Backward-shift deletion (Knuth 6.4 algorithm R): move later cells of the probe run up.
     let j = i;
     for (;;) {
       j = (j + 1) & m;
-      const s = this.index[j]!;
-      if (s === NONE) break;
-      const home = this.hashes[s]! & m;
-      // Move s into the hole at i unless its home lies cyclically in (i, j].
+      const c = this.index[j]!;
+      if (c === NONE) break;
+      const home = this.hashes[c & SLOT_MASK]! & m;
+      // Move the cell into the hole at i unless its home lies cyclically in (i, j].
       const inRange = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!inRange) {
-        this.index[i] = s;
+        this.index[i] = c;
         i = j;
       }
     }

@@ -8,7 +8,7 @@
 import { parseIpv4, parseIpv6Into } from '../../common/prefixes/address.ts';
 
 /** Version of the list below (date of the last review). */
-export const RESEARCH_SCANNERS_VERSION = '2026-06-01';
+export const RESEARCH_SCANNERS_VERSION = '2026-11-25';
 
 /** One research scanner operator. */
 export interface ResearchScanner {
@@ -49,7 +49,8 @@ export const RESEARCH_SCANNERS: readonly ResearchScanner[] = [
       '65.49.20.64/26',
       '74.82.47.0/26',
     ],
-    asns: [],
+    // The Shadowserver Foundation's own AS (registry organisation name), used for its scanning.
+    asns: [22168],
   },
   {
     name: 'shodan',
@@ -80,7 +81,26 @@ export const RESEARCH_SCANNERS: readonly ResearchScanner[] = [
       '146.185.25.160/27',
       '109.123.117.224/27',
     ],
-    asns: [],
+    // Rapid7's own AS (registry organisation name "Rapid7 Inc").
+    asns: [395213],
+  },
+  {
+    name: 'internet-measurement',
+    source: 'https://internet-measurement.com (research scanning; AS "Internet Measurement Research")',
+    ranges: [],
+    asns: [399628],
+  },
+  {
+    name: 'driftnet',
+    source: 'https://driftnet.io (Internet-wide scanning; AS "Driftnet Ltd")',
+    ranges: [],
+    asns: [211298],
+  },
+  {
+    name: 'onyphe',
+    source: 'https://www.onyphe.io (Internet-wide scanning; AS "ONYPHE SAS")',
+    ranges: [],
+    asns: [213412],
   },
   {
     // Stretchoid scans from changing cloud addresses (reverse names *.stretchoid.com) and

@@ -38,6 +38,8 @@ export interface RealLabel {
   end: string;
   /** Packets tcpdump wrote into the capture. */
   packets: number;
+  /** Nominal period of a periodic scenario (the beacon's check-ins), in ms; absent otherwise. */
+  periodMs?: number;
 }
 
 /** Contents of `labels.json`. */

@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LabelsFile } from './labels.ts';
+import { loadAcdConfig } from '../../cli/config.ts';
+import { periodsToDetect, scoreCapture } from '../../cli/eval/real.ts';
+import { systemClock } from '../../common/clock.ts';
+import { silentLogger } from '../../common/logging.ts';
+import { resolveDetectConfig } from '../../detect/config.ts';
+import type { LabelsFile, RealLabel } from './labels.ts';
 import { planTopology } from './netns.ts';
 import { RealEvalAbortedError, realEvalUnavailable, runRealEvalSet, toolsFor } from './index.ts';
 import type { RealScenarioName } from './index.ts';
-import { sweepTargets } from './scenarios.ts';
+import { BEACON_JITTER, BEACON_SCHEDULE, sweepTargets } from './scenarios.ts';
 
 const execFileP = promisify(execFile);
 const SHORT: RealScenarioName[] = ['scan-vertical', 'ddos-syn'];
@@ -45,6 +50,52 @@ describe('real evaluation set: pure parts', () => {
     expect(toolsFor(['beacon'])).toEqual(expect.arrayContaining(['ip', 'tcpdump', 'curl', 'openssl']));
   });
 
+  it('schedules the full beacon above the beacon detector\u2019s minimum period, long enough to be judged within 20 periods', () => {
+    const b = resolveDetectConfig({}).beacon;
+    const { periodMs, periods } = BEACON_SCHEDULE.full;
+    // Every jittered interval is a check-in period to the detector, not automation.
+    expect(periodMs * (1 - BEACON_JITTER)).toBeGreaterThan(b.minPeriodMs);
+    expect(periods).toBeGreaterThanOrEqual(25);
+    // First judgement: the admission connections before the ring, then minConnections in it.
+    const judgedAtCheckIn = b.admitConnections - 1 + b.minConnections;
+    expect(judgedAtCheckIn - 1).toBeLessThanOrEqual(20);
+    expect(periods + 1).toBeGreaterThan(judgedAtCheckIn);
+  });
+
+  it('reports time to detect in periods for a periodic scenario', () => {
+    const row = {
+      scenario: 'beacon',
+      detector: 'beacon' as const,
+      alerts: 1,
+      truePositives: 1,
+      precision: 1,
+      expected: 1,
+      found: 1,
+      recall: 1,
+      timeToDetectMs: 204_000,
+    };
+    const label: RealLabel = {
+      file: 'beacon.pcap',
+      scenario: 'beacon',
+      tool: 'curl',
+      toolVersion: '7.88.1-10+deb12u14',
+      command: ['curl'],
+      expectedDetectors: ['beacon'],
+      attackers: ['203.0.113.10'],
+      victims: ['198.51.100.7'],
+      subjects: ['198.51.100.7'],
+      counterparts: ['203.0.113.10'],
+      start: '2026-11-25T21:40:21.000Z',
+      end: '2026-11-25T21:45:21.000Z',
+      packets: 558,
+      periodMs: 12_000,
+    };
+    expect(periodsToDetect(label, row)).toBe(17);
+    const { periodMs: _, ...aperiodic } = label;
+    expect(periodsToDetect(aperiodic, row)).toBeUndefined();
+    expect(periodsToDetect(label, { ...row, timeToDetectMs: null })).toBeUndefined();
+  });
+
   it('plans namespace and interface names that carry the owner pid and fit the 15-byte limit', () => {
     const t = planTopology();
     expect(t.attackerNs).toMatch(new RegExp(`^acd-ev-${process.pid}-[0-9a-f]{6}-a$`));
@@ -55,7 +106,7 @@ describe('real evaluation set: pure parts', () => {
 
 describe('real evaluation set: nmap and hping3 in namespaces', () => {
   it.skipIf(unavailable !== undefined)(
-    `captures a real SYN scan and a SYN flood, labels them, and the decoder meters flows between the labelled hosts${skipNote}`,
+    `captures a real SYN scan and a SYN flood, labels them, the decoder meters flows between the labelled hosts, and acd analyze --lab finds both${skipNote}`,
     async () => {
       const outDir = mkdtempSync(join(tmpdir(), 'acd-real-eval-test-'));
       dirs.push(outDir);
@@ -100,6 +151,20 @@ describe('real evaluation set: nmap and hping3 in namespaces', () => {
           expect(toVictim.length).toBeGreaterThanOrEqual(3000);
           expect(new Set(toVictim.map((f) => f.sourceIPv4Address)).size).toBeGreaterThanOrEqual(1000);
         }
+        // The scoring of `acd eval --real`: the expected detector finds the labelled subject, and
+        // nothing else alerts on the capture.
+        const scored = await scoreCapture(
+          { clock: systemClock, logger: silentLogger },
+          loadAcdConfig({ env: {} }),
+          outDir,
+          c,
+        );
+        const [expected] = c.expectedDetectors;
+        const row = scored.rows.find((r) => r.detector === expected);
+        expect(row, `${c.scenario}: ${JSON.stringify(scored.rows)}`).toMatchObject({ recall: 1, found: 1 });
+        expect(scored.alerts.filter((a) => a.detector === expected).map((a) => a.subject)).toContain(
+          c.subjects[0],
+        );
       }
       expect(ownNamespaces()).toEqual([]);
     },

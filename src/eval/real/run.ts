@@ -160,6 +160,7 @@ export async function runRealEvalSet(opts: RealEvalOptions): Promise<RealEvalRes
         start: start.toISOString(),
         end: end.toISOString(),
         packets: Number.isFinite(packets) ? packets : -1,
+        ...(scenario.periodMs ? { periodMs: scenario.periodMs(opts.quick === true) } : {}),
       });
       progress({
         phase: 'scenario-end',

@@ -65,6 +65,8 @@ export interface RealScenario {
   /** Upper bound of the attack phase, for documentation and the progress line. */
   describe(quick: boolean): string;
   roles(topo: Topology): ScenarioRoles;
+  /** Nominal period of a periodic scenario (the beacon), recorded in the label. */
+  periodMs?(quick: boolean): number;
   /** Starts servers in the victim namespace and waits until they are ready (before capturing). */
   prepare?(ctx: ScenarioContext): Promise<void>;
   /** Runs the attack; returns the attack command (argv) for the label. */
@@ -213,16 +215,19 @@ const ddosRoles = (topo: Topology): ScenarioRoles => ({
 });
 
 /**
- * hping3 at one packet per 200 µs at most (≤ 5000 packets/s; `--faster`/`--flood` would be
+ * hping3 at one packet per 100 µs at most (≤ 10,000 packets/s; `--faster`/`--flood` would be
  * unbounded), from random spoofed sources (`--rand-source`) as a botnet's or a spoofing
- * attacker's flood arrives; the count bounds the run.
+ * attacker's flood arrives; the count bounds the run. On the 2-core shared machine hping3 reaches
+ * ≈ 2,000–4,000 packets/s over the veth (its usleep overhead dominates), comfortably above the
+ * detector's cold-start floors (SYN 500/s, large UDP 1,000/s); at `u200` the UDP flood reached
+ * only ≈ 1,800/s, too close to its floor on a loaded machine.
  */
 const ddosSyn: RealScenario = {
   name: 'ddos-syn',
   tool: 'hping3',
   tools: ['hping3'],
   describe: (q) =>
-    `hping3 SYN flood from random sources to TCP port 80: ${q ? 4000 : 20000} packets at ≤ 5000/s`,
+    `hping3 SYN flood from random sources to TCP port 80: ${q ? 4000 : 20000} packets at ≤ 10,000/s`,
   roles: ddosRoles,
   async attack(ctx) {
     const args = [
@@ -232,7 +237,7 @@ const ddosSyn: RealScenario = {
       '-p',
       '80',
       '-i',
-      'u200',
+      'u100',
       '-c',
       String(ctx.quick ? 4000 : 20_000),
       ctx.topo.victim,
@@ -247,7 +252,7 @@ const ddosUdp: RealScenario = {
   tool: 'hping3',
   tools: ['hping3'],
   describe: (q) =>
-    `hping3 UDP flood (1200-byte payloads) from random sources to port 9999: ${q ? 4000 : 20000} packets at ≤ 5000/s`,
+    `hping3 UDP flood (1200-byte payloads) from random sources to port 9999: ${q ? 4000 : 20000} packets at ≤ 10,000/s`,
   roles: ddosRoles,
   async attack(ctx) {
     const args = [
@@ -259,7 +264,7 @@ const ddosUdp: RealScenario = {
       '-d',
       '1200',
       '-i',
-      'u200',
+      'u100',
       '-c',
       String(ctx.quick ? 4000 : 20_000),
       ctx.topo.victim,
@@ -301,8 +306,19 @@ async function selfSignedCert(ctx: ScenarioContext, cn: string): Promise<{ cert:
   return { cert, key };
 }
 
-/** Starts `openssl s_server -WWW` (serves files of the scratch directory) in the victim namespace. */
-async function startHttpsServer(ctx: ScenarioContext, port: number, cn: string): Promise<void> {
+/** Time limit of a scenario's servers when the scenario sets none (longer than its attack). */
+const SERVER_TIMEOUT_MS = 300_000;
+
+/**
+ * Starts `openssl s_server -WWW` (serves files of the scratch directory) in the victim namespace;
+ * `timeoutMs` must outlast the attack (the server is stopped with the scenario anyway).
+ */
+async function startHttpsServer(
+  ctx: ScenarioContext,
+  port: number,
+  cn: string,
+  timeoutMs = SERVER_TIMEOUT_MS,
+): Promise<void> {
   const { cert, key } = await selfSignedCert(ctx, cn);
   const child = ctx.procs.start(
     'ip',
@@ -320,7 +336,7 @@ async function startHttpsServer(ctx: ScenarioContext, port: number, cn: string):
       '-key',
       key,
     ],
-    { timeoutMs: 300_000, cwd: ctx.workDir },
+    { timeoutMs, cwd: ctx.workDir },
   );
   await child.waitFor(/ACCEPT/, 10_000);
 }
@@ -389,18 +405,32 @@ const dnsTunnel: RealScenario = {
   },
 };
 
+/** Beacon check-in period and count of the full run, and of the quick one (harness check only). */
+export const BEACON_SCHEDULE = {
+  full: { periodMs: 12_000, periods: 25 },
+  quick: { periodMs: 1000, periods: 10 },
+} as const;
+/** Beacon jitter: each interval is the period × (1 ± this), uniformly (a C2 implant's usual jitter). */
+export const BEACON_JITTER = 0.1;
+
 /**
- * A periodic HTTPS client: curl every `period` ± 10 % to `openssl s_server`, the same small page each
- * time (a C2 check-in). Period and count: 2 s × 30 (quick: 1 s × 10).
+ * A periodic HTTPS client: curl every 12 s ± 10 % to `openssl s_server`, the same small page each
+ * time (a C2 check-in), 25 periods (26 check-ins, ≈ 5 min). Every interval (10.8–13.2 s) stays
+ * above the beacon detector's `minPeriodMs` (10 s): faster periodic traffic is automation
+ * (retries, polling), not a check-in, so a 2 s "beacon" is not found by design, and a 10 s ± 10 %
+ * one has a median interval below 10 s half the time. The detector first judges a pair after
+ * 2 admission + 16 ring connections (17 periods), within the 20 periods of issue 6. The quick
+ * variant (1 s × 10) only exercises the harness; it is not a detectable beacon.
  */
 const beacon: RealScenario = {
   name: 'beacon',
   tool: 'curl',
   tools: ['curl', 'openssl'],
-  describe: (q) =>
-    q
-      ? 'curl every 1 s ± 10 %, 10 times, to an HTTPS server'
-      : 'curl every 2 s ± 10 %, 30 times, to an HTTPS server',
+  describe: (q) => {
+    const { periodMs, periods } = q ? BEACON_SCHEDULE.quick : BEACON_SCHEDULE.full;
+    return `curl every ${periodMs / 1000} s ± ${BEACON_JITTER * 100} %, ${periods} periods, to an HTTPS server`;
+  },
+  periodMs: (q) => (q ? BEACON_SCHEDULE.quick : BEACON_SCHEDULE.full).periodMs,
   roles: (topo) => ({
     expectedDetectors: ['beacon'],
     attackers: [topo.victim],
@@ -410,18 +440,20 @@ const beacon: RealScenario = {
   }),
   async prepare(ctx) {
     writeFileSync(join(ctx.workDir, 'task.txt'), 'sleep\n');
-    await startHttpsServer(ctx, 443, 'c2.example.net');
+    // The full beacon runs ≈ 5 min: the server's limit covers the longest schedule plus a margin.
+    const { periodMs, periods } = ctx.quick ? BEACON_SCHEDULE.quick : BEACON_SCHEDULE.full;
+    const longest = periods * periodMs * (1 + BEACON_JITTER) + (periods + 1) * 10_000;
+    await startHttpsServer(ctx, 443, 'c2.example.net', Math.max(SERVER_TIMEOUT_MS, longest + 60_000));
   },
   async attack(ctx) {
-    const periods = ctx.quick ? 10 : 30;
-    const periodMs = ctx.quick ? 1000 : 2000;
+    const { periodMs, periods } = ctx.quick ? BEACON_SCHEDULE.quick : BEACON_SCHEDULE.full;
     const args = ['-sk', '-o', '/dev/null', '--max-time', '5', `https://${ctx.topo.victim}/task.txt`];
-    const t0 = Date.now();
-    let due = t0;
-    for (let i = 0; i < periods; i++) {
+    // Check-ins are scheduled from the first one's start (no drift from curl's own duration).
+    let due = Date.now();
+    for (let i = 0; i <= periods; i++) {
       await ctx.runIn(ctx.topo.attackerNs, 'curl', args, 10_000);
-      if (i === periods - 1) break;
-      due += periodMs * (0.9 + 0.2 * Math.random());
+      if (i === periods) break;
+      due += periodMs * (1 - BEACON_JITTER + 2 * BEACON_JITTER * Math.random());
       await ctx.sleep(Math.max(0, due - Date.now()));
     }
     return ['curl', ...args];

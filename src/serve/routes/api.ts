@@ -7,9 +7,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Incident } from '../../common/schema/alert.ts';
-import { requires, type RouteAccess } from '../access.ts';
+import { ACCESS } from '../access.ts';
 import type { Actor } from '../auth.ts';
-import { NotFoundError, UnauthorisedError, ValidationError } from '../errors.ts';
+import { ForbiddenError, NotFoundError, UnauthorisedError, ValidationError } from '../errors.ts';
 import {
   alertJson,
   incidentItemJson,
@@ -47,25 +47,8 @@ import {
 import type { ServeApp } from '../server.ts';
 import type { ProviderView, ServeDeps } from '../types.ts';
 
-/** Access of each group of routes (issue 8 enforces them; the demo analyst token fits them all). */
-export const ACCESS = {
-  /** The situation picture and statistics: also for inspectors (statistics, issue 8). */
-  situation: requires(
-    ['analyst', 'supervisor', 'inspector', 'administrator'],
-    ['monitoring', 'incident-handling', 'oversight'],
-  ),
-  /** Alerts, incidents, indicators and suppressions. */
-  incidents: requires(['analyst', 'supervisor'], ['monitoring', 'incident-handling']),
-  /** Changes to incidents, alerts and suppressions. */
-  changes: requires(['analyst', 'supervisor'], ['monitoring', 'incident-handling']),
-  /** Selected-record queries. */
-  records: requires(['analyst', 'supervisor'], ['monitoring', 'incident-handling', 'investigation']),
-  /** The operators registry. */
-  operators: requires(
-    ['analyst', 'supervisor', 'administrator'],
-    ['monitoring', 'incident-handling', 'administration'],
-  ),
-} satisfies Record<string, RouteAccess>;
+/** The route groups of the role × route matrix (defined in access.ts, re-exported for the routes). */
+export { ACCESS };
 
 /** Buckets a series may span (a week of minutes): keeps one response bounded. */
 export const MAX_SERIES_BUCKETS = 10_080;
@@ -76,6 +59,20 @@ const STEP_MS = { '1m': 60_000, '1h': 3_600_000 } as const;
 function actorOf(request: FastifyRequest): Actor {
   if (request.actor === null) throw new UnauthorisedError();
   return request.actor;
+}
+
+/**
+ * The operator filter of an incident query: operators are held to their own organisation (asking
+ * for another one is a 403; an operator principal without an organisation sees nothing); other
+ * roles filter as they ask.
+ */
+function ownOperator(actor: Actor, asked: string | undefined): string | undefined {
+  if (actor.role !== 'operator') return asked;
+  const own = actor.organisation;
+  if (own === undefined) throw new ForbiddenError('this operator account names no organisation');
+  if (asked !== undefined && asked !== own)
+    throw new ForbiddenError(`an operator sees only the incidents of its own organisation (${own})`);
+  return own;
 }
 
 function clampLimit(limit: number | undefined, def = 100): number {
@@ -275,7 +272,7 @@ export function registerApiRoutes(app: ServeApp, deps: ServeDeps): void {
   app.get(
     '/api/alerts',
     {
-      config: { access: ACCESS.incidents },
+      config: { access: ACCESS.alerts },
       schema: {
         tags: ['alerts'],
         summary: 'Alerts, newest first; severity means “at least”.',
@@ -305,7 +302,7 @@ export function registerApiRoutes(app: ServeApp, deps: ServeDeps): void {
   app.get(
     '/api/alerts/:id',
     {
-      config: { access: ACCESS.incidents },
+      config: { access: ACCESS.alerts },
       schema: {
         tags: ['alerts'],
         summary: 'One alert with its evidence chain.',
@@ -354,13 +351,14 @@ export function registerApiRoutes(app: ServeApp, deps: ServeDeps): void {
       const since = time(q.since, 'since');
       const until = time(q.until, 'until');
       if (since !== undefined && until !== undefined) range(since, until, 'since', 'until');
+      const operator = ownOperator(actorOf(request), q.operator);
       const page = await store.listIncidents({
         limit: clampLimit(q.limit),
         ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
         ...(q.state !== undefined ? { state: q.state } : {}),
         ...(q.severity !== undefined ? { severityAtLeast: q.severity } : {}),
         ...(q.detector !== undefined ? { detector: q.detector } : {}),
-        ...(q.operator !== undefined ? { operatorId: q.operator } : {}),
+        ...(operator !== undefined ? { operatorId: operator } : {}),
         ...(q.address !== undefined ? { address: q.address } : {}),
         ...(since !== undefined ? { since } : {}),
         ...(until !== undefined ? { until } : {}),
@@ -386,7 +384,14 @@ export function registerApiRoutes(app: ServeApp, deps: ServeDeps): void {
     },
     async (request) => {
       const d = await store.getIncident(request.params.id);
-      if (d === undefined) throw new NotFoundError('incident', request.params.id);
+      const actor = actorOf(request);
+      // An operator sees only incidents affecting its organisation; others look absent (404), so
+      // their existence does not leak either.
+      if (
+        d === undefined ||
+        (actor.role === 'operator' && !d.incident.operators.includes(actor.organisation ?? ''))
+      )
+        throw new NotFoundError('incident', request.params.id);
       return { incident: incidentJson(d.incident), alerts: d.alerts.map(alertJson) };
     },
   );
@@ -423,7 +428,7 @@ export function registerApiRoutes(app: ServeApp, deps: ServeDeps): void {
   app.get(
     '/api/suppressions',
     {
-      config: { access: ACCESS.incidents },
+      config: { access: ACCESS.alerts },
       schema: {
         tags: ['alerts'],
         summary: 'Suppression rules (known scanners, warninglists, false positives).',
@@ -454,7 +459,7 @@ export function registerApiRoutes(app: ServeApp, deps: ServeDeps): void {
   app.get(
     '/api/indicators',
     {
-      config: { access: ACCESS.incidents },
+      config: { access: ACCESS.indicators },
       schema: {
         tags: ['situation'],
         summary: 'Indicators in force (value, type, validity, source, confidence).',
@@ -497,7 +502,7 @@ export function registerApiRoutes(app: ServeApp, deps: ServeDeps): void {
   app.get(
     '/api/stats/series',
     {
-      config: { access: ACCESS.situation },
+      config: { access: ACCESS.statistics },
       schema: {
         tags: ['statistics'],
         summary: 'Rollup time series per provider (default: the last hour by minute, or day by hour).',
@@ -545,7 +550,7 @@ export function registerApiRoutes(app: ServeApp, deps: ServeDeps): void {
   app.get(
     '/api/stats/top',
     {
-      config: { access: ACCESS.situation },
+      config: { access: ACCESS.statistics },
       schema: {
         tags: ['statistics'],
         summary: 'Top-N by country, ASN, port or detector (default: the last hour).',

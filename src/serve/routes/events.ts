@@ -15,7 +15,7 @@ import type { ServeMetrics } from '../metrics.ts';
 import { ProblemResponses } from '../schemas.ts';
 import type { ServeApp } from '../server.ts';
 import type { ServeDeps } from '../types.ts';
-import { ACCESS } from './api.ts';
+import { ACCESS } from '../access.ts';
 
 /** The open event streams and the timers that feed them. */
 export interface SseManager {
@@ -147,7 +147,7 @@ export function registerEventRoutes(app: ServeApp, sse: SseManager): void {
   app.get(
     '/api/events',
     {
-      config: { access: ACCESS.situation },
+      config: { access: ACCESS.live },
       schema: {
         tags: ['situation'],
         summary:

@@ -4,7 +4,7 @@
  * is public only when the server is bound to loopback.
  */
 import { Type } from '@sinclair/typebox';
-import { PUBLIC, ROLES, PURPOSES, requires } from '../access.ts';
+import { ACCESS, PUBLIC } from '../access.ts';
 import { UnauthorisedError } from '../errors.ts';
 import { ProblemResponses } from '../schemas.ts';
 import type { ServeApp } from '../server.ts';
@@ -63,9 +63,7 @@ export function registerSystemRoutes(app: ServeApp, deps: ServeDeps, opts: Syste
     '/metrics',
     {
       config: {
-        access: opts.loopback
-          ? PUBLIC
-          : requires(['administrator', 'supervisor', 'inspector'], ['administration', 'oversight']),
+        access: opts.loopback ? PUBLIC : ACCESS.metrics,
       },
       schema: {
         tags: ['system'],
@@ -81,7 +79,7 @@ export function registerSystemRoutes(app: ServeApp, deps: ServeDeps, opts: Syste
   app.get(
     '/api/me',
     {
-      config: { access: requires(ROLES, PURPOSES) },
+      config: { access: ACCESS.self },
       schema: {
         tags: ['system'],
         summary: 'The caller: user, role and the purpose the request is made for.',

@@ -33,7 +33,7 @@ export const campaign = defineScenario({
     { name: 'bruteRate', default: 20, description: 'Login attempts per minute (× intensity).' },
     { name: 'period', default: '60s', description: 'Beacon period (divided by intensity).' },
     { name: 'jitter', default: 0.1, description: 'Beacon jitter (relative).' },
-    { name: 'volume', default: '500MB', description: 'Bytes exfiltrated (× intensity).' },
+    { name: 'volume', default: '1GB', description: 'Bytes exfiltrated (× intensity).' },
   ],
   build(env, x) {
     const rng = rngOf(env, 'setup');

@@ -5,7 +5,7 @@
  * src/common/indicators/, shared with detection; it is re-exported here for the generator.
  */
 import { indicatorValid, type IndicatorEntry } from '../../common/indicators/index.ts';
-import { formatPrefix, parsePrefix } from '../../common/prefixes/index.ts';
+import { formatIpv4, formatIpv6BigInt, formatPrefix, parsePrefix } from '../../common/prefixes/index.ts';
 import type { CountryModel, Rng } from '../country/index.ts';
 import { addressValue, familyOf } from './world.ts';
 
@@ -22,8 +22,14 @@ export {
 
 /**
  * A default indicator set from the model: foreign C2 addresses (six IPv4, one IPv6 when the model
- * has one), one /24 around another foreign host, and five C2-looking domains. Deterministic for a
- * model and stream.
+ * has one), one /27 of foreign space, and five C2-looking domains. Deterministic for a model and
+ * stream.
+ *
+ * The addresses are drawn next to the model's foreign hosts (the same /24, IPv6 /64, so the same
+ * registry row and country) but are never one of them, and the /27 holds none of them: the
+ * background and the other scenarios only talk to the model's hosts, so an indicator is contacted
+ * exactly when `ioc-contact` (or a `c2FromIndicators` beacon) means it to be — as with a real
+ * feed, whose entries ordinary traffic does not reach.
  */
 export function generateIndicators(model: CountryModel, rng: Rng): IndicatorEntry[] {
   const r = rng.fork('indicators');
@@ -31,30 +37,49 @@ export function generateIndicators(model: CountryModel, rng: Rng): IndicatorEntr
     (h) => familyOf(h.address) === 4 && (h.role === 'generic' || h.role === 'web'),
   );
   const v6 = model.foreign.filter((h) => familyOf(h.address) === 6);
-  const out: IndicatorEntry[] = [];
-  const used = new Set<string>();
-  for (let k = 0; out.length < 6 && k < 100 && v4.length > 0; k++) {
-    const h = r.pick(v4);
-    if (used.has(h.address)) continue;
-    used.add(h.address);
-    out.push({ value: h.address, type: 'ipv4', source: 'acd-simulator', confidence: r.range(60, 95) });
+  const hostValues = new Set<bigint>();
+  for (const h of model.foreign) {
+    const a = addressValue(h.address);
+    if (a) hostValues.add(a.v);
   }
-  if (v6.length > 0)
+  const out: IndicatorEntry[] = [];
+  const used = new Set<bigint>();
+  for (let k = 0; out.length < 6 && k < 200 && v4.length > 0; k++) {
+    const base = addressValue(r.pick(v4).address)!.v & ~0xffn;
+    const v = base | BigInt(r.range(1, 254));
+    if (hostValues.has(v) || used.has(v)) continue;
+    used.add(v);
     out.push({
-      value: r.pick(v6).address,
+      value: formatIpv4(Number(v)),
+      type: 'ipv4',
+      source: 'acd-simulator',
+      confidence: r.range(60, 95),
+    });
+  }
+  for (let k = 0; k < 50 && v6.length > 0; k++) {
+    const base = addressValue(r.pick(v6).address)!.v & ~0xffffffffffffffffn;
+    const v = base | (BigInt(r.u32()) << 16n) | BigInt(r.range(1, 0xffff));
+    if (hostValues.has(v)) continue;
+    out.push({
+      value: formatIpv6BigInt(v),
       type: 'ipv6',
       source: 'acd-simulator',
       confidence: r.range(50, 90),
     });
-  const rest = v4.filter((h) => !used.has(h.address));
-  if (rest.length > 0) {
-    const p = addressValue(r.pick(rest).address)!;
+    break;
+  }
+  for (let k = 0; k < 50 && v4.length > 0; k++) {
+    const block = (addressValue(r.pick(v4).address)!.v & ~0xffn) | (BigInt(r.int(8)) << 5n);
+    let clean = true;
+    for (const v of [...hostValues, ...used]) if (v >= block && v <= block + 31n) clean = false;
+    if (!clean) continue;
     out.push({
-      value: formatPrefix(4, p.v & ~0xffn, 24),
+      value: formatPrefix(4, block, 27),
       type: 'cidr',
       source: 'acd-simulator',
       confidence: r.range(40, 70),
     });
+    break;
   }
   const words = [
     'login',

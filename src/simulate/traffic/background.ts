@@ -140,7 +140,7 @@ export const FALLBACK_SCANNER_PREFIXES: readonly string[] = [
 
 /** Organisations that run research scanners (matched against the ASN table's organisation names). */
 export const SCANNER_ORG_PATTERN =
-  /censys|shadowserver|rapid7|stretchoid|onyphe|driftnet|internet measurement|leakix|binaryedge/i;
+  /\bcensys\b|shadowserver|rapid7|stretchoid|onyphe|driftnet|internet measurement|leakix|binaryedge/i;
 
 /** Ports research scanners probe (TCP unless listed in `UDP_SCAN_PORTS`). */
 const SCAN_PORTS = [

@@ -1,0 +1,25 @@
+/** Public surface of the local key store (`acd keys`): commission and audit keys, public-keys files. */
+export { KeyStoreError, PublicKeysFileError, type KeyStoreErrorCode } from './errors.ts';
+export {
+  KeyStore,
+  DEFAULT_KEYS_DIR,
+  DEFAULT_KEY_VALIDITY_MS,
+  DEFAULT_SIGNERS,
+  KEY_REGISTRY_FORMAT,
+  PRIVATE_KEY_FORMAT,
+  type KeyInfo,
+} from './store.ts';
+export {
+  parsePublicKeys,
+  resolvePublicKey,
+  KEY_PURPOSES,
+  MAX_PUBLIC_KEYS,
+  MAX_PUBLIC_KEYS_BYTES,
+  PUBLIC_KEYS_FORMAT,
+  PublicKeyEntrySchema,
+  PublicKeysFileSchema,
+  type KeyPurpose,
+  type PublicKeyEntry,
+  type PublicKeyInfo,
+  type PublicKeysFile,
+} from './public.ts';
