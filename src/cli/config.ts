@@ -7,6 +7,7 @@ import { DetectConfigSchema } from '../detect/config.ts';
 import { CorrelateConfigSchema } from '../correlate/config.ts';
 import { StoreConfigSchema } from '../store/config.ts';
 import { ServeConfigSchema } from '../serve/config.ts';
+import { AuditConfigSchema } from '../oversee/audit/config.ts';
 
 /** The `log` section. */
 const LogConfigSchema = Section(
@@ -35,6 +36,7 @@ export const AcdConfigSchema = Type.Object(
     correlate: optionalSection(CorrelateConfigSchema),
     store: optionalSection(StoreConfigSchema),
     serve: optionalSection(ServeConfigSchema),
+    audit: optionalSection(AuditConfigSchema),
   },
   { additionalProperties: false, default: {} },
 );

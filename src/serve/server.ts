@@ -241,6 +241,25 @@ export function createServer(deps: ServeDeps, config: ServeConfig): ApiServer {
 
   app.addHook('onResponse', (request, reply, done) => {
     metrics.requests.labels({ status: `${Math.floor(reply.statusCode / 100)}xx` }).inc();
+    // Every authenticated request is audited by route pattern (never the URL: no query values).
+    const actor = request.actor;
+    if (deps.audit && actor) {
+      const params = request.params;
+      const objectIds =
+        params && typeof params === 'object'
+          ? Object.values(params as Record<string, unknown>).filter((v): v is string => typeof v === 'string')
+          : [];
+      deps.audit({
+        session: actor.via === 'session' ? `session:${actor.user}` : `token:${actor.user}`,
+        actor: actor.user,
+        role: actor.role,
+        purpose: actor.purpose,
+        method: request.method,
+        route: request.routeOptions.url ?? '(unknown)',
+        statusCode: reply.statusCode,
+        objectIds,
+      });
+    }
     done();
   });
 

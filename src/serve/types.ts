@@ -125,6 +125,18 @@ export interface ServeActions {
   deleteSuppression(id: string, actor: Actor): Promise<boolean>;
 }
 
+/** One answered request as the audit hook sees it. */
+export interface AuditedRequestInfo {
+  session: string;
+  actor: string;
+  role: string;
+  purpose: string;
+  method: string;
+  route: string;
+  statusCode: number;
+  objectIds: string[];
+}
+
 /** Everything `createServer` uses. */
 export interface ServeDeps {
   store: Store;
@@ -139,6 +151,11 @@ export interface ServeDeps {
    * list. Without it, login answers 503 and only bearer tokens work.
    */
   users?: UserDirectory;
+  /**
+   * Called once per answered authenticated request (the audit log's hook, src/oversee/audit):
+   * route pattern, actor, purpose, status and route parameters — never the URL or query.
+   */
+  audit?: (req: AuditedRequestInfo) => void;
   clock: Clock;
   logger: Logger;
   /** Built dashboard (index.html, assets/); when absent a small page says it is not built. */

@@ -113,6 +113,7 @@ Examples:
         ...(durationMs !== undefined ? { durationMs } : {}),
         dns: opts.dns,
         serve: { ...config.serve, host: opts.host, port },
+        audit: config.audit,
         detect: config.detect,
         correlate: config.correlate,
         cycles: DEMO_CYCLES,

@@ -40,6 +40,15 @@ import { createMemoryBus } from '../../transport/index.ts';
 import { createStore } from '../../store/index.ts';
 import { createServer, createEventHub, createTokenAuth, demoTokenEntry } from '../../serve/index.ts';
 import { ACCESS_FILE_NAME, AccessRegistry, combineTokenAuth } from '../../oversee/access/index.ts';
+import {
+  createAuditHooks,
+  createAuditLog,
+  type AuditConfigInput,
+  type AuditHooks,
+  type AuditLog,
+} from '../../oversee/audit/index.ts';
+import { KeyStore } from '../../oversee/keys/index.ts';
+import type { ServeActions } from '../../serve/types.ts';
 import type { ServeConfig } from '../../serve/config.ts';
 import type { DetectConfig } from '../../detect/index.ts';
 import type { CorrelateConfig } from '../../correlate/index.ts';
@@ -63,6 +72,8 @@ export interface DemoOptions {
   /** Also send DNS (dnstap) from the providers' resolvers. */
   dns: boolean;
   serve: ServeConfig;
+  /** Audit log settings (checkpoint interval…). */
+  audit?: AuditConfigInput;
   detect: DetectConfig;
   correlate: CorrelateConfig;
   /** Scenario cycles scheduled (one per hour of event time). */
@@ -187,6 +198,49 @@ function lossBreakdown(edges: readonly EmbeddedEdge[]): Record<string, number> {
   return out;
 }
 
+/** The centre's actions, each recorded in the audit log once it succeeded (who, why, which object). */
+export function auditedActions(a: ServeActions, hooks: AuditHooks): ServeActions {
+  return {
+    async transitionIncident(id, to, reason, actor) {
+      const r = await a.transitionIncident(id, to, reason, actor);
+      await hooks.onAction({
+        actor: actor.user,
+        role: actor.role,
+        purpose: actor.purpose,
+        action: 'incident.transition',
+        objectIds: [id],
+        detail: { to, reason },
+      });
+      return r;
+    },
+    async markFalsePositive(alertId, reason, actor) {
+      const r = await a.markFalsePositive(alertId, reason, actor);
+      await hooks.onAction({
+        actor: actor.user,
+        role: actor.role,
+        purpose: actor.purpose,
+        action: 'suppression.create',
+        objectIds: [alertId, r.id],
+        detail: { reason },
+      });
+      return r;
+    },
+    async deleteSuppression(id, actor) {
+      const r = await a.deleteSuppression(id, actor);
+      if (r)
+        await hooks.onAction({
+          actor: actor.user,
+          role: actor.role,
+          purpose: actor.purpose,
+          action: 'suppression.delete',
+          objectIds: [id],
+          detail: {},
+        });
+      return r;
+    },
+  };
+}
+
 /** Runs the demo until the signal, the duration or the end of the schedule. */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   await checkPortFree(o.serve.host, o.serve.port);
@@ -216,6 +270,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let edges: EmbeddedEdge[] = [];
   let centre: Centre | undefined;
   let server: ReturnType<typeof createServer> | undefined;
+  let audit: AuditLog | undefined;
   const gen = new AbortController();
   const abortGen = (): void => gen.abort();
   o.signal.addEventListener('abort', abortGen, { once: true });
@@ -234,6 +289,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   try {
     await bus.start();
     await store.open();
+    // The tamper-evident audit log (issue 8): the centre's audit key under <data>/keys (created on
+    // first start), signed checkpoints in <data>/audit/checkpoints.ndjson and on the bus.
+    const keys = new KeyStore(join(o.dataDir, 'keys'), o.clock);
+    await keys.init();
+    audit = createAuditLog(
+      {
+        store,
+        clock: o.clock,
+        keys,
+        checkpointFile: join(o.dataDir, 'audit', 'checkpoints.ndjson'),
+        bus,
+        logger: o.logger,
+      },
+      o.audit ?? {},
+    );
+    await audit.start();
     centre = createCentre(
       { clock: o.clock, logger: o.logger, metrics, bus, store, events },
       {
@@ -255,15 +326,26 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     );
     await centre.start();
     // Users and tokens of `acd users` (<data>/access.json) besides the demo token.
+    const hooks = createAuditHooks(audit, {
+      aggregatedRoutes: [
+        '/api/overview',
+        '/api/events',
+        '/api/stats/series',
+        '/api/stats/top',
+        '/api/providers',
+      ],
+      logger: o.logger,
+    });
     const users = AccessRegistry.open(join(o.dataDir, ACCESS_FILE_NAME), { clock: o.clock });
     server = createServer(
       {
         store,
         live: centre.live,
-        actions: centre.actions,
+        actions: auditedActions(centre.actions, hooks),
         events,
         metrics,
         auth: combineTokenAuth(createTokenAuth([token.entry]), users),
+        audit: (req) => hooks.onRequest(req),
         users,
         clock: o.clock,
         logger: o.logger,
@@ -390,6 +472,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await new Promise((r) => setTimeout(r, 300));
     await centre?.stop();
     await server?.stop();
+    await audit?.stop();
     await bus.stop();
     await store.close();
   }
