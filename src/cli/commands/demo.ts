@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
 import { parseDuration } from '../../common/config.ts';
 import type { CliContext } from '../context.ts';
+import type { DetectConfig } from '../../detect/index.ts';
 import { loadAcdConfig } from '../config.ts';
 import { humanCount, StatusLine } from '../status.ts';
 import { DEMO_CYCLES, DEMO_SPEED } from '../demo/schedule.ts';
@@ -20,6 +21,19 @@ interface DemoCliOptions {
   duration?: string;
   dns: boolean;
   config?: string;
+}
+
+/** `detect.longConnection.minDurationMs` of the demo unless a configuration file sets detection. */
+export const DEMO_LONG_CONNECTION_MS = 30 * 60_000;
+
+/**
+ * The demo's detection settings: the configuration's, except that without a configuration file a
+ * connection counts as long after 30 minutes of event time instead of an hour, so that the
+ * long-connection scenario shows within the demo's first two minutes (event time runs 45× faster).
+ */
+export function demoDetect(detect: DetectConfig, fromFile: boolean): DetectConfig {
+  if (fromFile) return detect;
+  return { ...detect, longConnection: { ...detect.longConnection, minDurationMs: DEMO_LONG_CONNECTION_MS } };
 }
 
 /** Where `npm run build` puts the dashboard (dashboard/dist at the package root). */
@@ -72,7 +86,8 @@ address), one edge per provider (collect, select with the demonstration feed set
 spool), the memory bus, the centre (detection, correlation, DuckDB under --data) and the API with
 the dashboard. Attack scenarios are injected on a schedule of one cycle per hour of event time
 (80 s at the default speed; the first ${DEMO_CYCLES} hours are scheduled, background traffic goes on after
-them), so within two minutes every detector has fired.
+them), so within two minutes every detector has fired. Without --config a connection counts as
+long after 30 minutes of event time (detect.longConnection.minDurationMs; the default is an hour).
 
 The dashboard is at http://127.0.0.1:8080 (--port to change). Scripts use the analyst token in
 ACD_DEMO_TOKEN (default purpose monitoring); without it the demo prints a generated token.
@@ -114,7 +129,7 @@ Examples:
         dns: opts.dns,
         serve: { ...config.serve, host: opts.host, port },
         audit: config.audit,
-        detect: config.detect,
+        detect: demoDetect(config.detect, opts.config !== undefined),
         correlate: config.correlate,
         cycles: DEMO_CYCLES,
         ...(dashboardDist() !== undefined ? { dashboardDir: dashboardDist()! } : {}),
