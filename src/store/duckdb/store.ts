@@ -40,6 +40,7 @@ import {
   dayExpired,
   daySuffix,
   decodeCursor,
+  type CursorPos,
   encodeCursor,
   recordKeys,
   retentionDay,
@@ -349,6 +350,37 @@ export class DuckDbStore implements Store {
       if (w) w(c);
       else this.idle.push(c);
     }
+  }
+
+  /**
+   * One page of a document table (`id`, a time column, `doc` JSON) newest first: adds the keyset
+   * condition of the cursor to `w`, reads one row more than `limit` to know whether a next page
+   * exists, and encodes the next cursor from the last row returned.
+   */
+  private async pageDocs<T>(
+    c: DuckDBConnection,
+    table: 'alerts' | 'incidents' | 'cases',
+    timeCol: 'last_seen' | 'updated_at',
+    w: Where,
+    cur: CursorPos | undefined,
+    limit: number,
+  ): Promise<Page<T>> {
+    if (cur)
+      w.add((p) => {
+        const t = p(big(cur.t));
+        return `(${timeCol} < ${t} OR (${timeCol} = ${t} AND id < ${p(cur.id)}))`;
+      });
+    const rows = await this.rows(
+      c,
+      `SELECT id, ${timeCol} AS t, doc FROM ${table} ${w.sql()} ORDER BY ${timeCol} DESC, id DESC LIMIT ${limit + 1}`,
+      w.params,
+    );
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map((r) => parse<T>(r.doc)),
+      next: rows.length > limit && last ? encodeCursor(table, { t: n(last.t), id: s(last.id) }) : null,
+    };
   }
 
   private async rows(c: DuckDBConnection, sql: string, params?: Record<string, DuckDBValue>): Promise<Row[]> {
@@ -739,25 +771,7 @@ export class DuckDbStore implements Store {
       if (q.incidentId !== undefined) w.add((p) => `incident_id = ${p(q.incidentId ?? '')}`);
       if (q.since !== undefined) w.add((p) => `last_seen >= ${p(big(q.since ?? 0))}`);
       if (q.until !== undefined) w.add((p) => `first_seen < ${p(big(q.until ?? 0))}`);
-      if (cur)
-        w.add((p) => {
-          const t = p(big(cur.t));
-          return `(last_seen < ${t} OR (last_seen = ${t} AND id < ${p(cur.id)}))`;
-        });
-      const rows = await this.rows(
-        c,
-        `SELECT id, last_seen, doc FROM alerts ${w.sql()} ORDER BY last_seen DESC, id DESC LIMIT ${limit + 1}`,
-        w.params,
-      );
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        items: items.map((r) => parse<Alert>(r.doc)),
-        next:
-          rows.length > limit && last
-            ? encodeCursor('alerts', { t: n(last.last_seen), id: s(last.id) })
-            : null,
-      };
+      return this.pageDocs<Alert>(c, 'alerts', 'last_seen', w, cur, limit);
     });
   }
 
@@ -824,25 +838,7 @@ export class DuckDbStore implements Store {
       if (q.address !== undefined) w.add((p) => `list_contains(addresses, ${p(q.address ?? '')})`);
       if (q.since !== undefined) w.add((p) => `last_seen >= ${p(big(q.since ?? 0))}`);
       if (q.until !== undefined) w.add((p) => `first_seen < ${p(big(q.until ?? 0))}`);
-      if (cur)
-        w.add((p) => {
-          const t = p(big(cur.t));
-          return `(last_seen < ${t} OR (last_seen = ${t} AND id < ${p(cur.id)}))`;
-        });
-      const rows = await this.rows(
-        c,
-        `SELECT id, last_seen, doc FROM incidents ${w.sql()} ORDER BY last_seen DESC, id DESC LIMIT ${limit + 1}`,
-        w.params,
-      );
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        items: items.map((r) => parse<Incident>(r.doc)),
-        next:
-          rows.length > limit && last
-            ? encodeCursor('incidents', { t: n(last.last_seen), id: s(last.id) })
-            : null,
-      };
+      return this.pageDocs<Incident>(c, 'incidents', 'last_seen', w, cur, limit);
     });
   }
 
@@ -911,25 +907,7 @@ export class DuckDbStore implements Store {
       const w = new Where();
       if (q.kind !== undefined) w.add((p) => `kind = ${p(q.kind ?? '')}`);
       if (q.state !== undefined) w.add((p) => `state = ${p(q.state ?? '')}`);
-      if (cur)
-        w.add((p) => {
-          const t = p(big(cur.t));
-          return `(updated_at < ${t} OR (updated_at = ${t} AND id < ${p(cur.id)}))`;
-        });
-      const rows = await this.rows(
-        c,
-        `SELECT id, updated_at, doc FROM cases ${w.sql()} ORDER BY updated_at DESC, id DESC LIMIT ${limit + 1}`,
-        w.params,
-      );
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        items: items.map((r) => parse<CaseRecord>(r.doc)),
-        next:
-          rows.length > limit && last
-            ? encodeCursor('cases', { t: n(last.updated_at), id: s(last.id) })
-            : null,
-      };
+      return this.pageDocs<CaseRecord>(c, 'cases', 'updated_at', w, cur, limit);
     });
   }
 
