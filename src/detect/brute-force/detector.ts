@@ -266,11 +266,7 @@ class BruteForceDetector implements Detector {
   }
 
   onWatermark(t: number): void {
-    let k: number;
-    while ((k = this.timer.due(t)) >= 0) {
-      this.closeUpTo(k);
-      this.timer.closed();
-    }
+    this.timer.closeDue(t, (k) => this.closeUpTo(k));
     this.table.expire(t - this.cfg.keyTtlMs);
   }
 

@@ -401,11 +401,7 @@ class DdosDetector implements Detector {
   }
 
   onWatermark(t: number): void {
-    let k: number;
-    while ((k = this.timer.due(t)) >= 0) {
-      this.closeBucket(k);
-      this.timer.closed();
-    }
+    this.timer.closeDue(t, (k) => this.closeBucket(k));
     this.table.expire(t - this.cfg.keyTtlMs);
   }
 

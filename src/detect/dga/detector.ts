@@ -485,15 +485,8 @@ class DgaDetector implements Detector {
   }
 
   onWatermark(t: number): void {
-    let k: number;
-    while ((k = this.cTimer.due(t)) >= 0) {
-      this.closeClients(k);
-      this.cTimer.closed();
-    }
-    while ((k = this.pTimer.due(t)) >= 0) {
-      this.closePairs(k);
-      this.pTimer.closed();
-    }
+    this.cTimer.closeDue(t, (k) => this.closeClients(k));
+    this.pTimer.closeDue(t, (k) => this.closePairs(k));
     this.clients.expire(t - this.cfg.keyTtlMs);
     this.pairs.expire(t - this.cfg.keyTtlMs);
   }

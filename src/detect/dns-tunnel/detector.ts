@@ -473,15 +473,8 @@ class DnsTunnelDetector implements Detector {
   }
 
   onWatermark(t: number): void {
-    let k: number;
-    while ((k = this.dTimer.due(t)) >= 0) {
-      this.closeDomains(k);
-      this.dTimer.closed();
-    }
-    while ((k = this.pTimer.due(t)) >= 0) {
-      this.closePairs(k);
-      this.pTimer.closed();
-    }
+    this.dTimer.closeDue(t, (k) => this.closeDomains(k));
+    this.pTimer.closeDue(t, (k) => this.closePairs(k));
     this.doms.expire(t - this.cfg.keyTtlMs);
     this.pairs.expire(t - this.cfg.keyTtlMs);
   }

@@ -68,4 +68,13 @@ export class WindowTimer {
   closed(): void {
     this.next++;
   }
+
+  /** Closes every window the watermark has passed, in order: `close(k)` then `closed()`. */
+  closeDue(watermark: number, close: (window: number) => void): void {
+    let k: number;
+    while ((k = this.due(watermark)) >= 0) {
+      close(k);
+      this.closed();
+    }
+  }
 }

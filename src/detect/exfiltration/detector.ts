@@ -274,11 +274,7 @@ class ExfiltrationDetector implements Detector {
   }
 
   onWatermark(t: number): void {
-    let k: number;
-    while ((k = this.timer.due(t)) >= 0) {
-      this.closeUpTo(k);
-      this.timer.closed();
-    }
+    this.timer.closeDue(t, (k) => this.closeUpTo(k));
     this.pairs.expire(t - this.cfg.windowMs * 2);
     this.hosts.expire(t - this.cfg.baselineTtlMs);
   }

@@ -363,11 +363,7 @@ class ScanDetector implements Detector {
   }
 
   onWatermark(t: number): void {
-    let k: number;
-    while ((k = this.timer.due(t)) >= 0) {
-      this.closeUpTo(k);
-      this.timer.closed();
-    }
+    this.timer.closeDue(t, (k) => this.closeUpTo(k));
     this.table.expire(t - this.cfg.keyTtlMs);
   }
 
