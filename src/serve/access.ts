@@ -115,6 +115,15 @@ export const ORGANISATION_ROLES: readonly Role[] = ['operator', 'partner'];
  * | metrics      | /metrics when not on loopback                      | administrator, supervisor, inspector        | administration, oversight |
  * | users        | the user registry                                  | administrator                               | administration |
  * | self         | /api/me, logout                                    | every role                                  | every purpose (the principal's own still apply) |
+ * | cases        | approval cases: list, detail                       | analyst, supervisor, inspector, police, sdf | incident-handling, investigation, oversight |
+ * | caseRequests | create, edit, submit a case; record an emergency measure | analyst, supervisor, police, sdf      | incident-handling, investigation |
+ * | caseDecisions| approve (signs), reject, revoke                    | inspector (the commission)                  | oversight |
+ * | communications | commission notifications, requests, recommendations, responses | supervisor, inspector   | incident-handling, oversight |
+ * | audit        | audit search and verification                      | inspector, administrator                    | oversight, administration |
+ * | retention    | retention status, deletion certificates            | supervisor, inspector, administrator        | monitoring, oversight, administration |
+ * | retentionRun | run the retention job now                          | administrator                               | administration |
+ * | reports      | transparency report                                | supervisor, inspector, administrator        | monitoring, oversight, administration |
+ * | reidentification | request, second authorisation, sealed answer   | analyst, supervisor, police                 | investigation |
  *
  * `monitoring` stays on changes and records because the dashboard's live view (the demo analyst
  * token's default purpose) marks false positives, moves incidents and looks up one record.
@@ -144,6 +153,24 @@ export const ACCESS = {
   metrics: requires(['administrator', 'supervisor', 'inspector'], ['administration', 'oversight']),
   users: requires(['administrator'], ['administration']),
   self: requires(ROLES, PURPOSES),
+  cases: requires(
+    ['analyst', 'supervisor', 'inspector', 'police', 'sdf'],
+    ['incident-handling', 'investigation', 'oversight'],
+  ),
+  caseRequests: requires(['analyst', 'supervisor', 'police', 'sdf'], ['incident-handling', 'investigation']),
+  caseDecisions: requires(['inspector'], ['oversight']),
+  communications: requires(['supervisor', 'inspector'], ['incident-handling', 'oversight']),
+  audit: requires(['inspector', 'administrator'], ['oversight', 'administration']),
+  retention: requires(
+    ['supervisor', 'inspector', 'administrator'],
+    ['monitoring', 'oversight', 'administration'],
+  ),
+  retentionRun: requires(['administrator'], ['administration']),
+  reports: requires(
+    ['supervisor', 'inspector', 'administrator'],
+    ['monitoring', 'oversight', 'administration'],
+  ),
+  reidentification: requires(['analyst', 'supervisor', 'police'], ['investigation']),
 } satisfies Record<string, RouteAccess>;
 
 /** Who asks, as far as `decideAccess` needs it. */

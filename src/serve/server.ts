@@ -375,6 +375,7 @@ export function createServer(deps: ServeDeps, config: ServeConfig): ApiServer {
     registerSystemRoutes(api, deps, { loopback });
     registerSessionRoutes(api, deps, { sessions, limiter: loginLimiter, secure: tls, config, metrics });
     registerApiRoutes(api, deps);
+    for (const plugin of deps.plugins ?? []) plugin(api, deps);
     registerEventRoutes(api, sse);
 
     const dir = deps.dashboardDir;

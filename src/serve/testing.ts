@@ -12,7 +12,7 @@ import { ROLES, defaultPurposeOf, type Role } from './access.ts';
 import { createTokenAuth, type TokenEntry } from './auth.ts';
 import { IncidentTransitionError, NotFoundError } from './errors.ts';
 import { createEventHub } from './events.ts';
-import type { Overview, ServeDeps } from './types.ts';
+import type { Overview, ServeDeps, ServePlugin } from './types.ts';
 
 /** The token of each role in `testDeps` (`analyst` → `test-token-analyst-0123456789`). */
 export function tokenOf(role: Role): string {
@@ -51,7 +51,9 @@ export function sampleOverview(): Overview {
 }
 
 /** Dependencies for tests; `ready` switches `/readyz`. */
-export function testDeps(opts: { ready?: boolean; dashboardDir?: string } = {}): ServeDeps & {
+export function testDeps(
+  opts: { ready?: boolean; dashboardDir?: string; plugins?: readonly ServePlugin[] } = {},
+): ServeDeps & {
   clock: ManualClock;
 } {
   const store = new MemoryStore();
@@ -121,5 +123,6 @@ export function testDeps(opts: { ready?: boolean; dashboardDir?: string } = {}):
     auth: createTokenAuth(entries),
     logger: silentLogger,
     ...(opts.dashboardDir !== undefined ? { dashboardDir: opts.dashboardDir } : {}),
+    ...(opts.plugins !== undefined ? { plugins: opts.plugins } : {}),
   };
 }

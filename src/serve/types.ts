@@ -12,6 +12,7 @@ import type { DetectorName, LegalChannel } from '../common/schema/legal.ts';
 import type { Store } from '../store/types.ts';
 import type { Actor, TokenAuth, UserDirectory } from './auth.ts';
 import type { EventHub } from './events.ts';
+import type { ServeApp } from './server.ts';
 
 /** Health of one exporter as its edge reports it over the bus. */
 export interface ExporterHealth {
@@ -137,6 +138,13 @@ export interface AuditedRequestInfo {
   objectIds: string[];
 }
 
+/**
+ * Extra routes registered inside the API scope after the core routes (the oversight modules:
+ * approval cases, retention, reports, re-identification, audit views). Each declares its
+ * routes' access like the core routes do.
+ */
+export type ServePlugin = (api: ServeApp, deps: ServeDeps) => void;
+
 /** Everything `createServer` uses. */
 export interface ServeDeps {
   store: Store;
@@ -156,6 +164,8 @@ export interface ServeDeps {
    * route pattern, actor, purpose, status and route parameters — never the URL or query.
    */
   audit?: (req: AuditedRequestInfo) => void;
+  /** Extra route modules (see {@link ServePlugin}). */
+  plugins?: readonly ServePlugin[];
   clock: Clock;
   logger: Logger;
   /** Built dashboard (index.html, assets/); when absent a small page says it is not built. */
