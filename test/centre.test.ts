@@ -7,48 +7,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/common/clock.ts';
 import { createLogger } from '../src/common/logging.ts';
 import { MetricsRegistry } from '../src/common/metrics.ts';
-import type { SelectedRecord } from '../src/common/schema/selected.ts';
 import { resolveCorrelateConfig } from '../src/correlate/index.ts';
 import { resolveDetectConfig } from '../src/detect/index.ts';
 import { createEventHub, type HubEvent } from '../src/serve/events.ts';
 import type { Actor } from '../src/serve/auth.ts';
 import { MemoryStore } from '../src/store/memory/store.ts';
-import { flowRecord, T0 } from '../src/store/testing.ts';
+import { synFloodRecords, T0 } from '../src/store/testing.ts';
 import { createMemoryBus, type Bus } from '../src/transport/index.ts';
 import { createCentre, type Centre } from '../src/cli/centre/centre.ts';
 
 const VICTIM = '10.20.30.40';
-
-/** 20 s of a SYN flood from 200 foreign sources (1,000 SYN packets/s) at one domestic address. */
-function synFlood(): SelectedRecord[] {
-  const out: SelectedRecord[] = [];
-  let i = 0;
-  for (let s = 0; s < 20; s++)
-    for (let k = 0; k < 100; k++) {
-      const src = i % 200;
-      out.push(
-        flowRecord({
-          t: T0 + s * 1000 + k * 10,
-          providerId: 'provider-1',
-          channel: 'agreement-foreign-to-domestic',
-          src: `198.51.100.${src}`,
-          srcCountry: 'US',
-          srcAsn: 64_500 + (src % 7),
-          dst: VICTIM,
-          dstCountry: 'JP',
-          dstAsn: 2497,
-          dstPort: 80,
-          proto: 6,
-          packets: 10,
-          octets: 400,
-          index: i++,
-        }),
-      );
-    }
-  // SYN only: the flood's packets never complete a handshake.
-  for (const r of out) r.fields.tcpControlBits = 2;
-  return out;
-}
 
 const actor: Actor = { user: 'analyst-1', role: 'analyst', purpose: 'monitoring' };
 
@@ -87,7 +55,7 @@ describe('centre: bus → detection → correlation → store and live events', 
     );
     await centre.start();
 
-    const records = synFlood();
+    const records = synFloodRecords(VICTIM);
     for (let off = 0, n = 0; off < records.length; off += 100, n++)
       await bus.publishBatch('provider-1', n % 4, {
         batchId: `provider-1.embedded.${n}`,

@@ -232,3 +232,35 @@ export function auditEntries(from: number, n: number): AuditRecord[] {
   }
   return out;
 }
+
+/**
+ * 20 s of a SYN flood from 200 foreign sources (1,000 SYN packets/s, 100 flow records per second)
+ * at one domestic address, starting at `start` (SYN only: no handshake completes).
+ */
+export function synFloodRecords(victim: string, start = T0, providerId = 'provider-1'): SelectedRecord[] {
+  const out: SelectedRecord[] = [];
+  let i = 0;
+  for (let s = 0; s < 20; s++)
+    for (let k = 0; k < 100; k++) {
+      const src = i % 200;
+      const r = flowRecord({
+        t: start + s * 1000 + k * 10,
+        providerId,
+        channel: 'agreement-foreign-to-domestic',
+        src: `198.51.100.${src}`,
+        srcCountry: 'US',
+        srcAsn: 64_500 + (src % 7),
+        dst: victim,
+        dstCountry: 'JP',
+        dstAsn: 2497,
+        dstPort: 80,
+        proto: 6,
+        packets: 10,
+        octets: 400,
+        index: i++,
+      });
+      r.fields.tcpControlBits = 2;
+      out.push(r);
+    }
+  return out;
+}

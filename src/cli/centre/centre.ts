@@ -130,6 +130,8 @@ export interface CentreStats {
   incidents: number;
   watermark: number | null;
   storeErrors: number;
+  /** Records older than the detection watermark (dropped by the engine; see detect.engine.allowedLatenessMs). */
+  late: number;
 }
 
 interface ProviderState {
@@ -551,6 +553,7 @@ export function createCentre(deps: CentreDeps, o: CentreOptions): Centre {
       alerts: alertSeverity.size,
       incidents: incidentInfo.size,
       watermark: watermark(),
+      late: engine.stats().late,
     }),
   };
 }

@@ -8,6 +8,7 @@ import { readOperatorsFile, type OperatorsFile } from '../../common/operators/in
 import { createMemoryBus, type Bus } from '../../transport/index.ts';
 import { createStore } from '../../store/index.ts';
 import { createEventHub, createServer, createTokenAuth, demoTokenEntry } from '../../serve/index.ts';
+import { startOversight, type Oversight } from '../centre/oversight.ts';
 import type { TokenEntry } from '../../serve/auth.ts';
 import type { CliContext } from '../context.ts';
 import { createEdgeBus } from '../edge/edge.ts';
@@ -107,6 +108,8 @@ async function runCentre(ctx: CliContext, config: CentreConfig): Promise<void> {
   await bus.start();
   let centre: ReturnType<typeof createCentre> | undefined;
   let server: ReturnType<typeof createServer> | undefined;
+  let oversight: Oversight | undefined;
+  const dataDir = config.store.type === 'duckdb' ? dirname(config.store.path) : 'data';
   const status = new StatusLine({
     stream: ctx.stderr,
     interactive: ctx.interactive,
@@ -116,6 +119,9 @@ async function runCentre(ctx: CliContext, config: CentreConfig): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await store.open();
+    // The oversight services (issue 8): audit log with signed checkpoints (keys under
+    // <data>/keys, checkpoints in <data>/audit), audited actions, the oversight routes.
+    oversight = await startOversight({ store, bus, clock: ctx.clock, logger: ctx.logger, dataDir });
     centre = createCentre(
       { clock: ctx.clock, logger: ctx.logger, metrics, bus, store, events },
       {
@@ -136,19 +142,18 @@ async function runCentre(ctx: CliContext, config: CentreConfig): Promise<void> {
     await centre.start();
     const dist = dashboardDist();
     // Users and tokens of `acd users` (access.json beside the store) besides the tokens file.
-    const users = AccessRegistry.open(
-      join(config.store.type === 'duckdb' ? dirname(config.store.path) : 'data', ACCESS_FILE_NAME),
-      { clock: ctx.clock },
-    );
+    const users = AccessRegistry.open(join(dataDir, ACCESS_FILE_NAME), { clock: ctx.clock });
     server = createServer(
       {
         store,
         live: centre.live,
-        actions: centre.actions,
+        actions: oversight.actions(centre.actions),
         events,
         metrics,
         auth: combineTokenAuth(createTokenAuth(tokens), users),
         users,
+        audit: (req) => oversight?.onRequest(req),
+        plugins: oversight.plugins,
         clock: ctx.clock,
         logger: ctx.logger,
         ...(dist !== undefined ? { dashboardDir: dist } : {}),
@@ -181,6 +186,7 @@ async function runCentre(ctx: CliContext, config: CentreConfig): Promise<void> {
     status.done();
     await centre?.stop();
     await server?.stop();
+    await oversight?.stop();
     await bus.stop();
     await store.close();
   }

@@ -57,6 +57,7 @@ function runJson(r: EvalRun): Record<string, unknown> {
     wallSeconds: Math.round(r.wallMs) / 1000,
     records: r.records,
     lost: r.lost,
+    late: r.late,
     rows: r.rows,
   };
 }

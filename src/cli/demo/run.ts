@@ -40,19 +40,12 @@ import { createMemoryBus } from '../../transport/index.ts';
 import { createStore } from '../../store/index.ts';
 import { createServer, createEventHub, createTokenAuth, demoTokenEntry } from '../../serve/index.ts';
 import { ACCESS_FILE_NAME, AccessRegistry, combineTokenAuth } from '../../oversee/access/index.ts';
-import {
-  createAuditHooks,
-  createAuditLog,
-  type AuditConfigInput,
-  type AuditHooks,
-  type AuditLog,
-} from '../../oversee/audit/index.ts';
-import { KeyStore } from '../../oversee/keys/index.ts';
-import type { ServeActions } from '../../serve/types.ts';
+import type { AuditConfigInput } from '../../oversee/audit/index.ts';
 import type { ServeConfig } from '../../serve/config.ts';
 import type { DetectConfig } from '../../detect/index.ts';
 import type { CorrelateConfig } from '../../correlate/index.ts';
 import { createCentre, type Centre } from '../centre/centre.ts';
+import { startOversight, type Oversight } from '../centre/oversight.ts';
 import { edgeRoutes, startEmbeddedEdges, stopEmbeddedEdges, type EmbeddedEdge } from '../embedded/edges.ts';
 import { demoSchedule, scheduleFor } from './schedule.ts';
 
@@ -198,49 +191,6 @@ function lossBreakdown(edges: readonly EmbeddedEdge[]): Record<string, number> {
   return out;
 }
 
-/** The centre's actions, each recorded in the audit log once it succeeded (who, why, which object). */
-export function auditedActions(a: ServeActions, hooks: AuditHooks): ServeActions {
-  return {
-    async transitionIncident(id, to, reason, actor) {
-      const r = await a.transitionIncident(id, to, reason, actor);
-      await hooks.onAction({
-        actor: actor.user,
-        role: actor.role,
-        purpose: actor.purpose,
-        action: 'incident.transition',
-        objectIds: [id],
-        detail: { to, reason },
-      });
-      return r;
-    },
-    async markFalsePositive(alertId, reason, actor) {
-      const r = await a.markFalsePositive(alertId, reason, actor);
-      await hooks.onAction({
-        actor: actor.user,
-        role: actor.role,
-        purpose: actor.purpose,
-        action: 'suppression.create',
-        objectIds: [alertId, r.id],
-        detail: { reason },
-      });
-      return r;
-    },
-    async deleteSuppression(id, actor) {
-      const r = await a.deleteSuppression(id, actor);
-      if (r)
-        await hooks.onAction({
-          actor: actor.user,
-          role: actor.role,
-          purpose: actor.purpose,
-          action: 'suppression.delete',
-          objectIds: [id],
-          detail: {},
-        });
-      return r;
-    },
-  };
-}
-
 /** Runs the demo until the signal, the duration or the end of the schedule. */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   await checkPortFree(o.serve.host, o.serve.port);
@@ -270,7 +220,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let edges: EmbeddedEdge[] = [];
   let centre: Centre | undefined;
   let server: ReturnType<typeof createServer> | undefined;
-  let audit: AuditLog | undefined;
+  let oversight: Oversight | undefined;
   const gen = new AbortController();
   const abortGen = (): void => gen.abort();
   o.signal.addEventListener('abort', abortGen, { once: true });
@@ -289,22 +239,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   try {
     await bus.start();
     await store.open();
-    // The tamper-evident audit log (issue 8): the centre's audit key under <data>/keys (created on
-    // first start), signed checkpoints in <data>/audit/checkpoints.ndjson and on the bus.
-    const keys = new KeyStore(join(o.dataDir, 'keys'), o.clock);
-    await keys.init();
-    audit = createAuditLog(
-      {
-        store,
-        clock: o.clock,
-        keys,
-        checkpointFile: join(o.dataDir, 'audit', 'checkpoints.ndjson'),
-        bus,
-        logger: o.logger,
-      },
-      o.audit ?? {},
-    );
-    await audit.start();
+    // The oversight services (issue 8): the tamper-evident audit log with signed checkpoints, and
+    // the oversight modules' routes.
+    oversight = await startOversight({
+      store,
+      bus,
+      clock: o.clock,
+      logger: o.logger,
+      dataDir: o.dataDir,
+      ...(o.audit !== undefined ? { audit: o.audit } : {}),
+    });
     centre = createCentre(
       { clock: o.clock, logger: o.logger, metrics, bus, store, events },
       {
@@ -326,26 +270,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     );
     await centre.start();
     // Users and tokens of `acd users` (<data>/access.json) besides the demo token.
-    const hooks = createAuditHooks(audit, {
-      aggregatedRoutes: [
-        '/api/overview',
-        '/api/events',
-        '/api/stats/series',
-        '/api/stats/top',
-        '/api/providers',
-      ],
-      logger: o.logger,
-    });
     const users = AccessRegistry.open(join(o.dataDir, ACCESS_FILE_NAME), { clock: o.clock });
     server = createServer(
       {
         store,
         live: centre.live,
-        actions: auditedActions(centre.actions, hooks),
+        actions: oversight.actions(centre.actions),
         events,
         metrics,
         auth: combineTokenAuth(createTokenAuth([token.entry]), users),
-        audit: (req) => hooks.onRequest(req),
+        audit: (req) => oversight?.onRequest(req),
+        plugins: oversight.plugins,
         users,
         clock: o.clock,
         logger: o.logger,
@@ -472,7 +407,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await new Promise((r) => setTimeout(r, 300));
     await centre?.stop();
     await server?.stop();
-    await audit?.stop();
+    await oversight?.stop();
     await bus.stop();
     await store.close();
   }

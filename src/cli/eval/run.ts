@@ -70,6 +70,8 @@ export interface EvalRun {
   wallMs: number;
   records: number;
   lost: number;
+  /** Records the detection engine dropped as late (older than its watermark). */
+  late: number;
   rows: ScoreRow[];
   alerts: Alert[];
   /** The truth as scored (addresses as the centre sees them): for reading false positives. */
@@ -158,6 +160,7 @@ async function runOne(
   let truth: TruthLine[] = [];
   let records = 0;
   let lost = 0;
+  let late = 0;
   const providerIds = model.providers.map((p) => p.id);
   await bus.start();
   await store.open();
@@ -227,6 +230,7 @@ async function runOne(
     await stopEmbeddedEdges(edges);
     await new Promise((r) => setTimeout(r, 200));
     await centre.stop();
+    late = centre.stats().late;
   }
   const keys: KeyStore[] = [];
   for (const id of providerIds) {
@@ -260,6 +264,7 @@ async function runOne(
     wallMs: o.clock.monotonic() - started,
     records,
     lost,
+    late,
     rows: scoreRun(scenario, scored, alerts, o.slackMs),
     alerts,
     truth: scored,
