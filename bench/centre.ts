@@ -108,7 +108,6 @@ async function main(): Promise<void> {
       detect: resolveDetectConfig(),
       correlate: resolveCorrelateConfig(),
       evidenceRetentionMs: 30 * 86_400_000,
-      retentionIntervalMs: 3_600_000,
       consumer: 'centre',
     },
   );

@@ -47,7 +47,6 @@ describe('centre: bus → detection → correlation → store and live events', 
         detect: resolveDetectConfig(),
         correlate: resolveCorrelateConfig(),
         evidenceRetentionMs: 86_400_000,
-        retentionIntervalMs: 3_600_000,
         consumer: 'centre',
         // Small appends so that several coalesced appends happen in this test.
         ingest: { parallel: 4, appendIntervalMs: 20, appendMaxRecords: 500 },

@@ -18,7 +18,16 @@ import { loadPrefixTable } from '../src/common/prefixes/index.ts';
 import type { SelectedRecord } from '../src/common/schema/selected.ts';
 import { demoSigningKey, signDocument } from '../src/common/signing/index.ts';
 import type { RevocationPayload } from '../src/common/schema/approval.ts';
-import { revocationEnvelope } from '../src/cli/edge/edge.ts';
+import { createEdge, revocationEnvelope } from '../src/cli/edge/edge.ts';
+import { demoSetup } from '../src/cli/edge/selection.ts';
+import { loadAcdConfig } from '../src/cli/config.ts';
+import { systemClock } from '../src/common/clock.ts';
+import { silentLogger } from '../src/common/logging.ts';
+import { MetricsRegistry } from '../src/common/metrics.ts';
+import { shippedLegalParameters } from '../src/common/legal/index.ts';
+import { createCaseService } from '../src/oversee/cases/index.ts';
+import { MemoryStore } from '../src/store/memory/store.ts';
+import { createMemoryBus } from '../src/transport/index.ts';
 import {
   createExporterFleet,
   createUdpOutput,
@@ -239,4 +248,128 @@ describe.skipIf(skip !== undefined)('acd edge (live) under load', () => {
       `${addrs.domestic4[1]!} (4 bytes)`,
     ]);
   }, 180_000);
+});
+
+/**
+ * Approvals from the centre's approval cases (issue 8, R-OVS-5) reach a running edge over the
+ * control direction like revocations: the commission approves a case (signed with the demo
+ * commission key, the edge runs in demo mode), the edge verifies the approval and activates the
+ * feed that names it, keeps it across a restart, and a revocation of the case stops the feed.
+ * In process, on a memory bus: no nats-server needed.
+ */
+describe('acd edge (live): approvals over the control direction', () => {
+  it('activates a feed on a published approval, keeps it after a restart, stops it on revocation', async () => {
+    const PROVIDER = 'isp-cases';
+    const table = (await loadPrefixTable({ cacheDir: join(ROOT, 'data', 'cache') })).table;
+    const config = loadAcdConfig({ env: {} });
+    const data = join(dir, 'cases-data');
+    config.collect.listen = ['udp://127.0.0.1:0'];
+    const e = config.edge;
+    e.providerId = PROVIDER;
+    e.keyStore.dir = join(data, 'keys');
+    e.spool.dir = join(data, 'spool');
+    e.spool.keyFile = join(data, 'spool.key');
+    e.revocationsDir = join(data, 'revocations');
+    e.reidentification.stateFile = join(data, 'reidentification.json');
+    e.prefixCacheDir = join(ROOT, 'data', 'cache');
+    e.drainTimeout = 1000;
+    const setup = demoSetup('JP', PROVIDER, 'demo');
+    setup.config.stopGraceMs = 0;
+    setup.config.feeds.push({
+      id: 'case-inbound',
+      providerId: PROVIDER,
+      channel: 'specified-foreign-to-domestic',
+      approvalIds: ['ap-case-edge-1'],
+      exporters: 'all',
+    });
+    const feedState = (edge: ReturnType<typeof createEdge>) =>
+      edge.feeds().find((f) => f.feedId === 'case-inbound')?.state;
+    const until = async (what: string, f: () => boolean): Promise<void> => {
+      const end = Date.now() + 10_000;
+      while (!f()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await sleep(20);
+      }
+    };
+    const files = (): string[] => {
+      try {
+        return readdirSync(e.revocationsDir);
+      } catch {
+        return [];
+      }
+    };
+    const startEdge = async () => {
+      const bus = createMemoryBus({ clock: systemClock });
+      const edge = createEdge(
+        { clock: systemClock, logger: silentLogger, metrics: new MetricsRegistry(), bus },
+        { edge: e, collect: config.collect, setup, table, tableSource: { kind: 'packaged' } },
+      );
+      await edge.start();
+      await until('the bus', () => edge.stats().busConnected);
+      return { edge, bus };
+    };
+
+    // The centre's case service, signing with the demo commission key, publishing on the bus.
+    let target = createMemoryBus({ clock: systemClock });
+    const store = new MemoryStore();
+    await store.open();
+    const cases = createCaseService({
+      store,
+      clock: systemClock,
+      legal: shippedLegalParameters(),
+      keys: { commissionKey: () => Promise.resolve(demoSigningKey('commission')) },
+      publish: (t, m) => target.publishControl(t, m),
+      newId: () => 'case-edge-1',
+    });
+    const analyst = { user: 'ana', role: 'analyst', purpose: 'investigation' };
+    const inspector = { user: 'insp', role: 'inspector', purpose: 'oversight' };
+
+    let first = await startEdge();
+    target = first.bus;
+    try {
+      expect(feedState(first.edge)).toBe('refused');
+      const now = Date.now();
+      const c = await cases.create(
+        {
+          kind: 'acquisition',
+          title: 'C2 of campaign X',
+          justification: 'Domestic hosts beacon to C2 servers abroad.',
+          channel: 'specified-foreign-to-domestic',
+          providers: [PROVIDER],
+          targetActs: ['c2-communication'],
+          targets: ['198.51.100.0/24'],
+          selectors: [{ id: 'c2', kind: 'indicator-list', values: ['198.51.100.0/24'] }],
+          validFrom: now - 3600_000,
+          validUntil: now + 86_400_000,
+        },
+        analyst,
+      );
+      await cases.submit(c.id, analyst);
+      await cases.approve(c.id, 'necessary and proportionate', inspector);
+      await until('the feed to activate', () => feedState(first.edge) === 'active');
+      expect(first.edge.stats().approvalsApplied).toBe(1);
+      // The demo feeds keep running alongside.
+      expect(first.edge.stats().activeFeeds).toBe(setup.config.feeds.length);
+      // Kept for restarts once written (after the feed is in force).
+      await until('the approval on disk', () => files().length === 1);
+    } finally {
+      await first.edge.stop();
+      await first.bus.stop();
+    }
+
+    // After a restart the approval comes from the revocations directory, not the bus.
+    first = await startEdge();
+    target = first.bus;
+    try {
+      expect(feedState(first.edge)).toBe('active');
+      await cases.revoke('case-edge-1', 'campaign over', inspector);
+      await until('the feed to stop', () => feedState(first.edge) === 'stopped');
+      expect(first.edge.stats().revocationsApplied).toBe(1);
+      await until('the revocation on disk', () => files().length === 2);
+    } finally {
+      await first.edge.stop();
+      await first.bus.stop();
+      await store.close();
+    }
+  }, 60_000);
 });

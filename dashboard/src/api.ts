@@ -6,7 +6,16 @@
  */
 import { AcdError } from '../../src/common/errors.ts';
 import { clearToken, credentialHeaders } from './auth.ts';
-import type { Problem } from './types.ts';
+import type {
+  ApiCase,
+  AuditEntry,
+  AuditVerdict,
+  DeletionCertificate,
+  OverdueResponse,
+  PageResponse,
+  Problem,
+  RetentionStatus,
+} from './types.ts';
 
 /** The API answered with an error status; carries the problem details when there were any. */
 export class ApiError extends AcdError {
@@ -104,4 +113,61 @@ export function describeError(err: unknown): string {
   }
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+// ---------------------------------------------------------------- oversight (issue 8)
+
+/** `GET /api/cases`: approval cases, newest first, filtered by approval kind and state. */
+export function listCases(q: {
+  kind?: string;
+  state?: string;
+  limit?: number;
+  cursor?: string;
+}): Promise<PageResponse<ApiCase>> {
+  return get<PageResponse<ApiCase>>('/api/cases', q);
+}
+
+/** `GET /api/cases/:id`. */
+export function getCase(id: string): Promise<ApiCase> {
+  return get<ApiCase>(`/api/cases/${encodeURIComponent(id)}`);
+}
+
+/** `POST /api/cases/:id/approve|reject` with the required reason; answers the updated case. */
+export function decideCase(id: string, decision: 'approve' | 'reject', reason: string): Promise<ApiCase> {
+  return post<ApiCase>(`/api/cases/${encodeURIComponent(id)}/${decision}`, { reason });
+}
+
+/** `GET /api/cases/overdue`: emergency notifications and responses past their deadline. */
+export function overdueCases(): Promise<OverdueResponse> {
+  return get<OverdueResponse>('/api/cases/overdue');
+}
+
+/** `GET /api/audit`: entries newest first; `action` is a prefix, `actor` exact. */
+export function searchAudit(q: {
+  from?: string;
+  to?: string;
+  actor?: string;
+  action?: string;
+  limit?: number;
+  cursor?: string;
+}): Promise<PageResponse<AuditEntry>> {
+  return get<PageResponse<AuditEntry>>('/api/audit', q);
+}
+
+/** `POST /api/audit/verify`: the stored chain against the signed checkpoints. */
+export function verifyAudit(): Promise<AuditVerdict> {
+  return post<AuditVerdict>('/api/audit/verify', {});
+}
+
+/** `GET /api/retention`. */
+export function retentionStatus(): Promise<RetentionStatus> {
+  return get<RetentionStatus>('/api/retention');
+}
+
+/** `GET /api/retention/certificates`: deletion certificates, newest first. */
+export function listCertificates(q: {
+  limit?: number;
+  cursor?: string;
+}): Promise<PageResponse<DeletionCertificate>> {
+  return get<PageResponse<DeletionCertificate>>('/api/retention/certificates', q);
 }

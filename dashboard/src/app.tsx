@@ -6,13 +6,17 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, setUnauthorisedHandler } from './api.ts';
 import { clearToken, isSignedIn, signOut } from './auth.ts';
 import { openLive } from './live.ts';
+import { canDecideCases, hasLiveStream, VIEW_LABELS, viewsFor, type ViewId } from './nav.ts';
 import { href, useRoute } from './router.ts';
 import { applyEvent, setConnected, useLive } from './state.ts';
 import type { Me } from './types.ts';
+import { ApprovalView, Approvals } from './views/Approvals.tsx';
+import { Audit } from './views/Audit.tsx';
 import { IncidentView } from './views/Incident.tsx';
 import { Incidents } from './views/Incidents.tsx';
 import { MapView } from './views/MapView.tsx';
 import { Overview } from './views/Overview.tsx';
+import { Retention } from './views/Retention.tsx';
 import { SignIn } from './views/SignIn.tsx';
 
 type Theme = 'light' | 'dark';
@@ -57,6 +61,13 @@ export function App() {
   useEffect(() => {
     if (!signedIn) return;
     get<Me>('/api/me').then(setMe, () => undefined);
+  }, [signedIn]);
+
+  // The event stream only for the roles the server gives it to (analysts, supervisors): others
+  // would be refused at every reconnect.
+  const role = me?.role;
+  useEffect(() => {
+    if (!signedIn || !hasLiveStream(role)) return;
     return openLive({
       onEvent: applyEvent,
       onStatus: setConnected,
@@ -66,7 +77,7 @@ export function App() {
         setSignedIn(false);
       },
     });
-  }, [signedIn]);
+  }, [signedIn, role]);
 
   if (!signedIn) {
     return (
@@ -93,11 +104,32 @@ export function App() {
 function Shell(props: { me: Me | undefined; theme: Theme; toggleTheme: () => void; onSignOut: () => void }) {
   const route = useRoute();
   const live = useLive();
-  const [first = 'overview', second] = route.segments;
-  const current = first === 'incidents' ? 'incidents' : first === 'map' ? 'map' : 'overview';
+  const role = props.me?.role;
+  const views = viewsFor(role);
+  const [first = views[0] ?? 'overview', second] = route.segments;
+  const current: ViewId =
+    first === 'incidents' ||
+    first === 'map' ||
+    first === 'approvals' ||
+    first === 'audit' ||
+    first === 'retention'
+      ? first
+      : 'overview';
   let view;
   let title;
-  if (first === 'incidents' && second !== undefined) {
+  if (first === 'approvals' && second !== undefined) {
+    view = <ApprovalView id={second} canDecide={canDecideCases(role)} />;
+    title = 'Approval case';
+  } else if (first === 'approvals') {
+    view = <Approvals route={route} canDecide={canDecideCases(role)} />;
+    title = 'Approvals';
+  } else if (first === 'audit') {
+    view = <Audit route={route} />;
+    title = 'Audit log';
+  } else if (first === 'retention') {
+    view = <Retention />;
+    title = 'Retention';
+  } else if (first === 'incidents' && second !== undefined) {
     view = <IncidentView id={second} />;
     title = 'Incident';
   } else if (first === 'incidents') {
@@ -113,9 +145,9 @@ function Shell(props: { me: Me | undefined; theme: Theme; toggleTheme: () => voi
   useEffect(() => {
     document.title = `${title} · acd`;
   }, [title]);
-  const link = (id: string, label: string) => (
-    <a href={href([id])} aria-current={current === id ? 'page' : undefined}>
-      {label}
+  const link = (id: ViewId) => (
+    <a key={id} href={href([id])} aria-current={current === id ? 'page' : undefined}>
+      {VIEW_LABELS[id]}
     </a>
   );
   return (
@@ -129,14 +161,12 @@ function Shell(props: { me: Me | undefined; theme: Theme; toggleTheme: () => voi
       </a>
       <header class="top">
         <span class="brand">acd</span>
-        <nav aria-label="Views">
-          {link('overview', 'Overview')}
-          {link('incidents', 'Incidents')}
-          {link('map', 'Map')}
-        </nav>
-        <span class={`conn ${live.connected ? 'on' : 'off'}`} role="status" data-testid="live-status">
-          {live.connected ? 'live' : 'offline'}
-        </span>
+        <nav aria-label="Views">{views.map(link)}</nav>
+        {hasLiveStream(role) || role === undefined ? (
+          <span class={`conn ${live.connected ? 'on' : 'off'}`} role="status" data-testid="live-status">
+            {live.connected ? 'live' : 'offline'}
+          </span>
+        ) : null}
         <span class="who">{props.me ? `${props.me.user} (${props.me.role}, ${props.me.purpose})` : ''}</span>
         <button
           type="button"

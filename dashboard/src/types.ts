@@ -5,8 +5,14 @@
 import type { Alert, Incident, IncidentState, SuppressionRule } from '../../src/common/schema/alert.ts';
 import type { Evidence, Severity } from '../../src/common/schema/evidence.ts';
 import type { DetectorName } from '../../src/common/schema/legal.ts';
+import type {
+  ApprovalCaseBody,
+  CaseHistoryEntry,
+  CaseState,
+  DeletionCertificateBody,
+} from '../../src/common/schema/case.ts';
 
-export type { IncidentState, Severity, DetectorName };
+export type { IncidentState, Severity, DetectorName, CaseState };
 
 /** Evidence as the API writes it (window times stay epoch ms or ISO, both accepted for display). */
 export type ApiEvidence = Omit<Evidence, 'window'> & {
@@ -172,3 +178,91 @@ export interface Problem {
   code?: string;
   instance?: string;
 }
+
+/** A case history step with an ISO time. */
+export type ApiCaseHistoryEntry = Omit<CaseHistoryEntry, 'at'> & { at: string };
+
+/** An approval case body as the API writes it (times as ISO 8601). */
+export type ApiApprovalCaseBody = Omit<
+  ApprovalCaseBody,
+  'validFrom' | 'validUntil' | 'emergency' | 'history' | 'decision'
+> & {
+  validFrom: string;
+  validUntil: string;
+  emergency?: { actedAt: string; notifyBy: string; notifiedAt?: string };
+  history: ApiCaseHistoryEntry[];
+  decision?: { at: string; by: string; reason: string };
+};
+
+/** One approval case of `GET /api/cases` (also `GET /api/cases/:id` and the approve/reject answers). */
+export interface ApiCase {
+  id: string;
+  recordKind: 'approval-case';
+  state: CaseState;
+  createdAt: string;
+  updatedAt: string;
+  /** An emergency notification or a response is past its deadline. */
+  overdue: boolean;
+  case: ApiApprovalCaseBody;
+}
+
+/** `GET /api/cases/overdue`. */
+export interface OverdueResponse {
+  items: { id: string; what: 'emergency-notification' | 'communication-response'; dueAt: string }[];
+}
+
+/** One stored audit entry (`GET /api/audit`), with an ISO time. */
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  role: string;
+  purpose: string;
+  action: string;
+  objectIds: string[];
+  detail: Record<string, unknown>;
+  prev: string;
+  hash: string;
+}
+
+/** `POST /api/audit/verify`. */
+export interface AuditVerdict {
+  ok: boolean;
+  checked: number;
+  lastCheckpointSeq: number | null;
+  checkpoints?: number;
+  uncovered?: number;
+  problem?: { kind: string; seq?: number; message: string };
+}
+
+/** One retention partition of `GET /api/retention`. */
+export interface RetentionPartition {
+  kind: string;
+  day: string;
+  rows: number;
+  expiresAt: string;
+  held: boolean;
+}
+
+/** One retention hold (an approved retention extension). */
+export interface RetentionHold {
+  caseId: string;
+  validUntil: string;
+  incidentIds: string[];
+  days: string[];
+}
+
+/** `GET /api/retention`. */
+export interface RetentionStatus {
+  now: string;
+  parameterVersion: string;
+  /** Retention per channel as duration text (`P7D`, `90 days` …). */
+  retention: Record<string, string>;
+  partitions: RetentionPartition[];
+  holds: RetentionHold[];
+  lastRun: { at: string; certificateId: string | null } | null;
+  nextRunAt: string | null;
+}
+
+/** One deletion certificate of `GET /api/retention/certificates`. */
+export type DeletionCertificate = Omit<DeletionCertificateBody, 'runAt'> & { runAt: string };

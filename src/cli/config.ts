@@ -8,6 +8,8 @@ import { CorrelateConfigSchema } from '../correlate/config.ts';
 import { StoreConfigSchema } from '../store/config.ts';
 import { ServeConfigSchema } from '../serve/config.ts';
 import { AuditConfigSchema } from '../oversee/audit/config.ts';
+import { RetentionConfigSchema } from '../oversee/retention/config.ts';
+import { ReidentifyConfigSchema } from '../oversee/reidentify/config.ts';
 
 /** The `log` section. */
 const LogConfigSchema = Section(
@@ -37,6 +39,8 @@ export const AcdConfigSchema = Type.Object(
     store: optionalSection(StoreConfigSchema),
     serve: optionalSection(ServeConfigSchema),
     audit: optionalSection(AuditConfigSchema),
+    retention: optionalSection(RetentionConfigSchema),
+    reidentification: optionalSection(ReidentifyConfigSchema),
   },
   { additionalProperties: false, default: {} },
 );

@@ -138,6 +138,39 @@ export function demoTokenEntry(env: Record<string, string | undefined> = process
   };
 }
 
+/** Environment variables of the demo's further principals (issue 8: approvals, re-identification). */
+export const DEMO_ROLE_TOKEN_ENVS = {
+  supervisor: 'ACD_DEMO_SUPERVISOR_TOKEN',
+  inspector: 'ACD_DEMO_INSPECTOR_TOKEN',
+} as const;
+
+/**
+ * The demo's further principals, so that the oversight workflows can be tried out: a supervisor
+ * (`demo-supervisor`: the second person of a re-identification) and a commission inspector
+ * (`demo-inspector`: decides approval cases, reads the audit log). Tokens from the environment
+ * variables of {@link DEMO_ROLE_TOKEN_ENVS}, or generated (the CLI prints them).
+ */
+export function demoRoleTokenEntries(
+  env: Record<string, string | undefined> = process.env,
+): { entry: TokenEntry; generated: boolean; variable: string }[] {
+  const principals = [
+    { role: 'supervisor', user: 'demo-supervisor', defaultPurpose: 'monitoring' },
+    { role: 'inspector', user: 'demo-inspector', defaultPurpose: 'oversight' },
+  ] as const;
+  return principals.map((p) => {
+    const variable = DEMO_ROLE_TOKEN_ENVS[p.role];
+    const given = env[variable];
+    const token = given !== undefined && given.length > 0 ? given : generateToken();
+    if (token.length < MIN_TOKEN_LENGTH || token.length > MAX_TOKEN_LENGTH)
+      throw new ConfigError(variable, `must be ${MIN_TOKEN_LENGTH}..${MAX_TOKEN_LENGTH} characters`);
+    return {
+      entry: { token, user: p.user, role: p.role, defaultPurpose: p.defaultPurpose },
+      generated: token !== given,
+      variable,
+    };
+  });
+}
+
 /**
  * The token of an `Authorization` header value: `Bearer <token>` (scheme case-insensitive), or
  * undefined for anything else. Pure; bounded by `MAX_TOKEN_LENGTH`.

@@ -5,6 +5,8 @@ export { ServeConfigSchema, defaultServeConfig, type ServeConfig } from './confi
 export {
   createTokenAuth,
   demoTokenEntry,
+  demoRoleTokenEntries,
+  DEMO_ROLE_TOKEN_ENVS,
   generateToken,
   tokenDigest,
   parseBearer,

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertOf, flowRecord, incidentOf, T0 } from '../store/testing.ts';
 import { defaultServeConfig, type ServeConfig } from './config.ts';
-import { PURPOSES, ROLES, ROLE_PURPOSES, type Purpose, type Role } from './access.ts';
 import { DEMO_TOKEN_ENV, createTokenAuth, demoTokenEntry } from './auth.ts';
 import { createServer, isLoopbackHost, type ApiServer } from './server.ts';
 import { testDeps, tokenOf } from './testing.ts';
+import { expectDeniedWithoutToken, expectRolesAndPurposesEnforced } from './access-testing.ts';
 import type { ServeDeps } from './types.ts';
 
 const analyst = { authorization: `Bearer ${tokenOf('analyst')}` };
@@ -56,88 +56,11 @@ describe('serve: the HTTP API (in process)', () => {
 
   describe('access', () => {
     it('declares access on every route and answers 401 without a token on every non-public one', async () => {
-      await server.app.ready();
-      const routes = server.routes();
-      expect(routes.length).toBeGreaterThan(20);
-      const publicUrls = new Set<string>();
-      for (const r of routes) {
-        expect(r.access, `${r.method} ${r.url} declares access`).toBeDefined();
-        if (r.access?.public === true) {
-          publicUrls.add(r.url);
-          continue;
-        }
-        expect(r.access?.roles.length, `${r.url} roles`).toBeGreaterThan(0);
-        expect(r.access?.purposes.length, `${r.url} purposes`).toBeGreaterThan(0);
-        const url = r.url.replace(':id', 'x');
-        const res = await server.app.inject({ method: r.method as 'GET', url });
-        expect(res.statusCode, `${r.method} ${url}`).toBe(401);
-        expect(res.headers['content-type']).toContain('application/problem+json');
-        if (r.method !== 'HEAD') expect(res.json()).toMatchObject({ status: 401, code: 'ERR_UNAUTHORISED' });
-      }
-      // Exactly the public routes of issue 7 (the docs page brings its own static assets).
-      const unexpected = [...publicUrls].filter(
-        (u) =>
-          !['/healthz', '/readyz', '/metrics', '/api/openapi.json', '/', '/api/session/login'].includes(u) &&
-          !u.startsWith('/api/docs'),
-      );
-      expect(unexpected).toEqual([]);
+      expect(await expectDeniedWithoutToken(server)).toBeGreaterThan(20);
     });
 
     it('enforces every route’s roles and purposes: 403 for a wrong role and for the right role with a wrong purpose, allowed for the right pair', async () => {
-      await server.app.ready();
-      let checked = 0;
-      for (const r of server.routes()) {
-        if (r.access === undefined || r.access.public === true) continue;
-        const access = r.access;
-        // Past authentication and authorisation every route answers something other than 401/403;
-        // the event stream gets a parameter it refuses (400) so the request ends.
-        const url =
-          r.url.replace(':id', 'x') + (r.url === '/api/events' ? `?lastEventId=${'9'.repeat(30)}` : '');
-        const call = (role: Role, purpose: Purpose) =>
-          server.app.inject({
-            method: r.method as 'GET',
-            url,
-            headers: { authorization: `Bearer ${tokenOf(role)}`, 'x-acd-purpose': purpose },
-          });
-        const what = `${r.method} ${r.url}`;
-
-        // The right pair: a role of the route acting for a purpose of the route that it may act for.
-        const right = access.roles
-          .flatMap((role) =>
-            ROLE_PURPOSES[role].filter((p) => access.purposes.includes(p)).map((p) => [role, p] as const),
-          )
-          .at(0);
-        expect(right, `${what}: someone may use it`).toBeDefined();
-        if (right === undefined) continue;
-        const ok = await call(right[0], right[1]);
-        expect([401, 403], `${what} as ${right[0]} for ${right[1]}: ${ok.body}`).not.toContain(ok.statusCode);
-
-        // A role the route does not name, acting for a purpose the route and that role both allow
-        // where there is one (so the role alone is refused).
-        for (const role of ROLES.filter((x) => !access.roles.includes(x))) {
-          const purpose =
-            ROLE_PURPOSES[role].find((p) => access.purposes.includes(p)) ??
-            ROLE_PURPOSES[role][0] ??
-            'monitoring';
-          const res = await call(role, purpose);
-          expect(res.statusCode, `${what} as ${role} for ${purpose}`).toBe(403);
-          if (r.method !== 'HEAD') expect(res.json()).toMatchObject({ code: 'ERR_FORBIDDEN' });
-        }
-
-        // The right role with a purpose the route is not for.
-        for (const purpose of PURPOSES.filter((p) => !access.purposes.includes(p))) {
-          const res = await call(right[0], purpose);
-          expect(res.statusCode, `${what} as ${right[0]} for ${purpose}`).toBe(403);
-        }
-        // The right role with a purpose the route allows but the principal may not act for.
-        for (const purpose of access.purposes.filter((p) => !ROLE_PURPOSES[right[0]].includes(p))) {
-          const res = await call(right[0], purpose);
-          expect(res.statusCode, `${what} as ${right[0]} for ${purpose} (not its purpose)`).toBe(403);
-          if (r.method !== 'HEAD') expect(res.json<{ detail: string }>().detail).toContain('may not act for');
-        }
-        checked++;
-      }
-      expect(checked).toBeGreaterThan(20);
+      expect(await expectRolesAndPurposesEnforced(server)).toBeGreaterThan(20);
     });
 
     it('keeps the commission inspector away from selected records and live incidents, but shows it statistics', async () => {

@@ -69,6 +69,8 @@ declare module 'fastify' {
     actor: Actor | null;
     /** The dashboard session the request was authenticated by; null for tokens and public routes. */
     acdSession: Session | null;
+    /** Selected records the response hands out (routes that return them set it; R-OVS-4). */
+    acdItems: number | null;
   }
 }
 
@@ -210,6 +212,7 @@ export function createServer(deps: ServeDeps, config: ServeConfig): ApiServer {
 
   app.decorateRequest('actor', null);
   app.decorateRequest('acdSession', null);
+  app.decorateRequest('acdItems', null);
   const sessions = createSessionManager(deps.clock, {
     idleMs: config.session.idle,
     maxAgeMs: config.session.maxAge,
@@ -258,6 +261,7 @@ export function createServer(deps: ServeDeps, config: ServeConfig): ApiServer {
         route: request.routeOptions.url ?? '(unknown)',
         statusCode: reply.statusCode,
         objectIds,
+        ...(request.acdItems !== null ? { items: request.acdItems } : {}),
       });
     }
     done();

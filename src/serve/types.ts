@@ -136,6 +136,11 @@ export interface AuditedRequestInfo {
   route: string;
   statusCode: number;
   objectIds: string[];
+  /**
+   * Selected records the response handed out (set by routes that return them, e.g. `GET
+   * /api/records`); absent elsewhere. Feeds the bulk-access monitor (R-OVS-4).
+   */
+  items?: number;
 }
 
 /**

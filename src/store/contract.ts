@@ -170,6 +170,25 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         expect(pages.every((p) => p.length <= 7)).toBe(true);
       });
 
+      it('gets named records by id, in the order asked, each once, across days; bounded', async () => {
+        const s = await opened();
+        const recs = [
+          flowRecord({ t: T0, index: 9001 }),
+          flowRecord({ t: T0 + 3 * DAY, index: 9002 }),
+          flowRecord({ t: T0 + 40 * DAY, index: 9003 }),
+        ];
+        await s.appendRecords(recs);
+        expect(await s.getRecords([])).toEqual([]);
+        const [a, b, c] = recs;
+        const got = await s.getRecords([c!.recordId, 'prov-a/none/0/0/0', a!.recordId, c!.recordId]);
+        expect(got).toEqual([c, a]);
+        expect(await s.getRecords([b!.recordId])).toEqual([b]);
+        const many = Array.from({ length: MAX_LIMIT + 1 }, (_, i) => `id-${i}`);
+        expect(await code(s.getRecords(many))).toBe('ERR_STORE_BAD_QUERY');
+        // Repeats count once towards the bound.
+        expect(await s.getRecords(Array.from({ length: MAX_LIMIT + 5 }, () => 'x'))).toEqual([]);
+      });
+
       it('rejects a bad cursor, or one of another listing, with ERR_STORE_BAD_CURSOR', async () => {
         const s = await opened();
         await s.upsertIncidents([
@@ -414,6 +433,26 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         expect(await s.lastAudit()).toEqual(e[24]);
       });
 
+      it('searches entries newest first by time range, actor and action prefix, below a seq', async () => {
+        const s = await opened();
+        const e = auditEntries(1, 30).map((x) =>
+          x.seq % 3 === 0 ? { ...x, actor: 'inspector-1', action: 'case.approve' } : x,
+        );
+        await s.appendAudit(e);
+        const seqs = async (q: Parameters<Store['searchAudit']>[0]) =>
+          (await s.searchAudit(q)).map((x) => x.seq);
+        expect(await seqs({ limit: 4 })).toEqual([30, 29, 28, 27]);
+        expect(await s.searchAudit({ limit: 1 })).toEqual([e[29]]);
+        expect(await seqs({ limit: 4, beforeSeq: 27 })).toEqual([26, 25, 24, 23]);
+        expect(await seqs({ limit: 100, from: T0 + 5000, to: T0 + 9000 })).toEqual([8, 7, 6, 5]);
+        expect(await seqs({ limit: 100, actor: 'inspector-1', beforeSeq: 16 })).toEqual([15, 12, 9, 6, 3]);
+        expect(await seqs({ limit: 2, actionPrefix: 'case.' })).toEqual([30, 27]);
+        expect(await seqs({ limit: 100, actionPrefix: 'records.', from: T0 + 26_000 })).toEqual([29, 28, 26]);
+        expect(await seqs({ limit: 100, actor: 'nobody' })).toEqual([]);
+        expect(await seqs({ limit: 100, beforeSeq: 1 })).toEqual([]);
+        expect((await s.searchAudit({ limit: 5000 })).length).toBe(30);
+      });
+
       it('refuses a gap, a repeat or a reorder with ERR_STORE_AUDIT_SEQ and keeps nothing of that batch', async () => {
         const s = await opened();
         await s.appendAudit(auditEntries(1, 3));
@@ -539,21 +578,123 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         ]);
         await s.appendEvidence([evidenceOf('scan', '203.0.113.1', T0)], T0 + 10 * DAY);
         // the end of 2026-01-11 has not passed yet: nothing goes
-        expect(await s.enforceRetention(T0 + 11 * DAY - 1)).toEqual({ dropped: [], remainingRows: 0 });
+        expect(await s.enforceRetention(T0 + 11 * DAY - 1)).toEqual({
+          dropped: [],
+          held: [],
+          counts: { records: 0, evidence: 0, alerts: 0, incidents: 0, rollup_1m: 0, rollup_1h: 0 },
+          remainingRows: 0,
+        });
         const r = await s.enforceRetention(T0 + 11 * DAY);
         expect(r.remainingRows).toBe(0);
         expect(r.dropped).toEqual([
           { kind: 'records', day: '2026-01-11', rows: 1 },
           { kind: 'evidence', day: '2026-01-11', rows: 1 },
         ]);
+        expect(r.counts).toMatchObject({ records: 1, evidence: 1, alerts: 0, incidents: 0 });
         expect(await s.partitions()).toEqual([{ kind: 'records', day: '2026-01-12', rows: 1 }]);
         const left = await s.queryRecords({ from: T0 - DAY, to: T0 + DAY, limit: 10 });
         expect(left.items.map((x) => x.provenance.retainUntil)).toEqual([T0 + 11 * DAY + 5]);
         expect((await s.queryEvidence({ from: T0 - DAY, to: T0 + DAY, limit: 10 })).items).toEqual([]);
-        expect(await s.enforceRetention(T0 + 11 * DAY)).toEqual({ dropped: [], remainingRows: 0 });
+        expect(await s.enforceRetention(T0 + 11 * DAY)).toMatchObject({ dropped: [], remainingRows: 0 });
         expect(await s.stats()).toMatchObject({ records: 1, evidence: 0, partitions: 1 });
         // the top-N of the dropped day's records is gone with them
         expect(await s.top({ dimension: 'sourceCountry', from: T0, to: T0 + 1, limit: 5 })).toEqual([]);
+      });
+    });
+
+    describe('retention of derived data and holds', () => {
+      it('keeps the partitions of held days until the hold is gone, then drops them', async () => {
+        const s = await opened();
+        await s.appendRecords([
+          flowRecord({ t: T0, retainUntil: T0 + 10 * DAY + 5, index: 1 }),
+          flowRecord({ t: T0 + 1, retainUntil: T0 + 11 * DAY + 5, index: 2 }),
+        ]);
+        await s.appendEvidence([evidenceOf('scan', '203.0.113.1', T0)], T0 + 10 * DAY);
+        const r = await s.enforceRetention(T0 + 20 * DAY, { heldDays: ['2026-01-11'] });
+        expect(r.dropped).toEqual([{ kind: 'records', day: '2026-01-12', rows: 1 }]);
+        expect(r.held).toEqual([
+          { kind: 'records', day: '2026-01-11', rows: 1 },
+          { kind: 'evidence', day: '2026-01-11', rows: 1 },
+        ]);
+        expect(r.counts).toMatchObject({ records: 1, evidence: 0 });
+        expect(r.remainingRows).toBe(0);
+        expect(await s.stats()).toMatchObject({ records: 1, evidence: 1, partitions: 2 });
+        const again = await s.enforceRetention(T0 + 20 * DAY);
+        expect(again.dropped).toEqual([
+          { kind: 'records', day: '2026-01-11', rows: 1 },
+          { kind: 'evidence', day: '2026-01-11', rows: 1 },
+        ]);
+        expect(again.remainingRows).toBe(0);
+        expect(await s.partitions()).toEqual([]);
+      });
+
+      it('deletes alerts, incidents and rollups older than derivedBefore except held incidents and their alerts; idempotent', async () => {
+        const s = await opened();
+        // not on a bucket boundary: the buckets holding the cut end after it and stay
+        const cut = T0 + 5 * DAY + 30_000;
+        await s.appendRecords([
+          flowRecord({ t: T0 + 1000, index: 1 }),
+          flowRecord({ t: T0 + 3_600_000 + 1000, index: 2 }),
+          flowRecord({ t: cut - 10_000, index: 3 }), // its buckets end after the cut: kept
+          flowRecord({ t: cut + 1000, index: 4 }),
+        ]);
+        await s.upsertAlerts([
+          alertOf('a-old', { firstSeen: T0, lastSeen: T0 + 60_000 }),
+          alertOf('a-held-by-id', { firstSeen: T0, lastSeen: T0 + 60_000, incidentId: 'i-held' }),
+          alertOf('a-held-by-list', { firstSeen: T0, lastSeen: T0 + 60_000 }),
+          alertOf('a-new', { firstSeen: cut - 1000, lastSeen: cut }),
+        ]);
+        await s.upsertIncidents([
+          incidentOf('i-old', { firstSeen: T0, lastSeen: cut - 1, alerts: ['a-old'] }),
+          incidentOf('i-held', { firstSeen: T0, lastSeen: T0 + 1, alerts: ['a-held-by-list'] }),
+          incidentOf('i-new', { firstSeen: T0, lastSeen: cut, alerts: ['a-new'] }),
+        ]);
+        const m1 = (await s.series({ step: '1m', from: T0, to: cut + DAY })).filter(
+          (p) => p.providerId !== ALERTS_PROVIDER,
+        );
+        const h1 = (await s.series({ step: '1h', from: T0, to: cut + DAY })).filter(
+          (p) => p.providerId !== ALERTS_PROVIDER,
+        );
+        expect(m1).toHaveLength(3);
+        expect(h1).toHaveLength(3);
+        const r = await s.enforceRetention(T0, { derivedBefore: cut, heldIncidents: ['i-held'] });
+        expect(r.counts).toEqual({
+          records: 0,
+          evidence: 0,
+          alerts: 1,
+          incidents: 1,
+          rollup_1m: 2,
+          rollup_1h: 2,
+        });
+        expect(r.remainingRows).toBe(0);
+        expect(await s.getAlert('a-old')).toBeUndefined();
+        expect(await s.getAlert('a-held-by-id')).toBeDefined();
+        expect(await s.getAlert('a-held-by-list')).toBeDefined();
+        expect(await s.getAlert('a-new')).toBeDefined();
+        expect((await s.listIncidents({ limit: 10 })).items.map((i) => i.id)).toEqual(['i-new', 'i-held']);
+        const m2 = await s.series({ step: '1m', from: T0, to: cut + DAY, providerId: 'prov-a' });
+        expect(m2.map((p) => p.t)).toEqual([T0 + 5 * DAY]);
+        const h2 = await s.series({ step: '1h', from: T0, to: cut + DAY, providerId: 'prov-a' });
+        expect(h2.map((p) => p.t)).toEqual([T0 + 5 * DAY]);
+        const again = await s.enforceRetention(T0, { derivedBefore: cut, heldIncidents: ['i-held'] });
+        expect(Object.values(again.counts).every((v) => v === 0)).toBe(true);
+        expect(again.remainingRows).toBe(0);
+        // the hold ends: the held incident and both of its alerts go
+        const last = await s.enforceRetention(T0, { derivedBefore: cut });
+        expect(last.counts).toMatchObject({ alerts: 2, incidents: 1 });
+        expect((await s.stats()).alerts).toBe(1);
+      });
+
+      it('refuses bad retention arguments with ERR_STORE_BAD_QUERY', async () => {
+        const s = await opened();
+        expect(await code(s.enforceRetention(Number.NaN))).toBe('ERR_STORE_BAD_QUERY');
+        expect(await code(s.enforceRetention(T0, { derivedBefore: Number.POSITIVE_INFINITY }))).toBe(
+          'ERR_STORE_BAD_QUERY',
+        );
+        expect(await code(s.enforceRetention(T0, { heldDays: ['2026-1-1'] }))).toBe('ERR_STORE_BAD_QUERY');
+        expect(await code(s.enforceRetention(T0, { heldDays: ["x'; DROP TABLE alerts; --"] }))).toBe(
+          'ERR_STORE_BAD_QUERY',
+        );
       });
     });
 

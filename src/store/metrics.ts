@@ -38,7 +38,7 @@ export function storeMetrics(registry: MetricsRegistry, kind: string): StoreMetr
     queries: c('queries', 'Read queries answered.'),
     errors: c('errors', 'Store queries or writes that failed.'),
     partitionsDropped: c('partitions_dropped', 'Retention-day partitions dropped by retention.'),
-    rowsDropped: c('rows_dropped', 'Rows in the partitions dropped by retention.'),
+    rowsDropped: c('rows_dropped', 'Rows deleted by retention (dropped partitions and derived tables).'),
     evicted: c('evicted', 'Rows evicted by the memory store cap (memory store only).'),
   };
 }

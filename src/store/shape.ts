@@ -7,7 +7,7 @@ import type { Severity } from '../common/schema/evidence.ts';
 import { SEVERITIES } from '../common/schema/evidence.ts';
 import type { SelectedRecord } from '../common/schema/selected.ts';
 import { StoreError } from './errors.ts';
-import { MAX_LIMIT, type RollupStep } from './types.ts';
+import { MAX_LIMIT, type RetentionTable, type RollupStep } from './types.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -139,6 +139,22 @@ export function checkRange(from: number, to: number): void {
   if (from > to) throw new StoreError('ERR_STORE_BAD_QUERY', `from ${from} is after to ${to}`);
 }
 
+/**
+ * The distinct ids of a `getRecords` call, in the order given; more than `MAX_LIMIT` distinct ids,
+ * or an id that is not a string, is a bad query.
+ */
+export function uniqueIds(ids: readonly string[]): Set<string> {
+  if (!Array.isArray(ids)) throw new StoreError('ERR_STORE_BAD_QUERY', 'ids must be a list');
+  const out = new Set<string>();
+  for (const id of ids) {
+    if (typeof id !== 'string') throw new StoreError('ERR_STORE_BAD_QUERY', 'an id is not a string');
+    out.add(id);
+    if (out.size > MAX_LIMIT)
+      throw new StoreError('ERR_STORE_BAD_QUERY', `more than ${MAX_LIMIT} record ids in one look-up`);
+  }
+  return out;
+}
+
 /** Position after which the next page starts: a sort time (or number) and a tie-breaking id. */
 export interface CursorPos {
   t: number;
@@ -190,4 +206,43 @@ export function afterCursor(t: number, id: string, c: CursorPos | undefined): bo
 export function newestFirst(a: CursorPos, b: CursorPos): number {
   if (a.t !== b.t) return b.t - a.t;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+const RETENTION_DAY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+
+/** Retention arguments after checking: sets for the lookups every implementation makes. */
+export interface CheckedRetention {
+  now: number;
+  derivedBefore: number | undefined;
+  heldDays: ReadonlySet<string>;
+  heldIncidents: ReadonlySet<string>;
+}
+
+/** Checks the arguments of `Store.enforceRetention`; bad ones are `ERR_STORE_BAD_QUERY`. */
+export function checkRetention(
+  now: number,
+  o: { derivedBefore?: number; heldDays?: readonly string[]; heldIncidents?: readonly string[] } = {},
+): CheckedRetention {
+  const bad = (why: string): StoreError => new StoreError('ERR_STORE_BAD_QUERY', why);
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw bad('now must be a time');
+  if (
+    o.derivedBefore !== undefined &&
+    (typeof o.derivedBefore !== 'number' || !Number.isFinite(o.derivedBefore))
+  )
+    throw bad('derivedBefore must be a time');
+  for (const d of o.heldDays ?? [])
+    if (typeof d !== 'string' || !RETENTION_DAY.test(d)) throw bad(`held day ${String(d)} is not YYYY-MM-DD`);
+  for (const id of o.heldIncidents ?? [])
+    if (typeof id !== 'string' || id.length === 0) throw bad('held incident ids must be non-empty strings');
+  return {
+    now,
+    derivedBefore: o.derivedBefore,
+    heldDays: new Set(o.heldDays ?? []),
+    heldIncidents: new Set(o.heldIncidents ?? []),
+  };
+}
+
+/** Per-table counts of a retention run, all zero. */
+export function zeroRetentionCounts(): Record<RetentionTable, number> {
+  return { records: 0, evidence: 0, alerts: 0, incidents: 0, rollup_1m: 0, rollup_1h: 0 };
 }

@@ -167,6 +167,20 @@ export interface CaseRecord {
   body: Record<string, unknown>;
 }
 
+/**
+ * Audit search filters (issue 8, the audit API): entries with `seq < beforeSeq` (every entry when
+ * absent), `at` in `[from, to)` (epoch ms; open ends when absent), `actor` equal to the given one
+ * and `action` starting with `actionPrefix`. At most `limit` entries (clamped to `MAX_LIMIT`).
+ */
+export interface AuditQuery {
+  beforeSeq?: number;
+  from?: number;
+  to?: number;
+  actor?: string;
+  actionPrefix?: string;
+  limit: number;
+}
+
 /** One audit-log entry as stored (issue 8 owns the chain and the signing). */
 export interface AuditRecord {
   /** Position in the chain, from 1, gap-free. */
@@ -193,10 +207,51 @@ export interface Partition {
   rows: number;
 }
 
-/** What a retention run dropped (for the audit log and transparency reports). */
+/** Tables a retention run deletes from, in the order `RetentionResult.counts` lists them. */
+export const RETENTION_TABLES = [
+  'records',
+  'evidence',
+  'alerts',
+  'incidents',
+  'rollup_1m',
+  'rollup_1h',
+] as const;
+/** One table of {@link RETENTION_TABLES}. */
+export type RetentionTable = (typeof RETENTION_TABLES)[number];
+
+/**
+ * What one retention run keeps and how far derived data goes. The retention job
+ * (src/oversee/retention) computes these from the legal parameters and the approved
+ * retention-extension cases; the store only applies them.
+ */
+export interface RetentionOptions {
+  /**
+   * Derived data older than this (epoch ms) is deleted: alerts and incidents whose `lastSeen` is
+   * before it, and 1-minute/1-hour rollup buckets that end at or before it. Absent: derived
+   * tables are left alone and only expired partitions go.
+   */
+  derivedBefore?: number;
+  /** Retention days (YYYY-MM-DD) whose record and evidence partitions are kept although expired. */
+  heldDays?: readonly string[];
+  /**
+   * Incidents kept although past `derivedBefore`, with their alerts (those whose `incidentId` is
+   * held and those the incident lists in `alerts`).
+   */
+  heldIncidents?: readonly string[];
+}
+
+/** What a retention run deleted (for the deletion certificate, the audit log and reports). */
 export interface RetentionResult {
   dropped: Partition[];
-  /** Rows still present in the dropped partitions afterwards (0 proves the deletion). */
+  /** Expired partitions kept because a hold names their day. */
+  held: Partition[];
+  /** Rows deleted per table. */
+  counts: Record<RetentionTable, number>;
+  /**
+   * Rows still present in what was deleted, re-counted after the commit: rows of the dropped
+   * partitions (and their tables, catalogue entries) plus derived rows still matching the deletion
+   * rule. 0 proves the deletion.
+   */
   remainingRows: number;
 }
 
@@ -225,6 +280,12 @@ export interface Store {
   /** Appends selected records; partitioned by the day of `provenance.retainUntil`. */
   appendRecords(records: readonly SelectedRecord[]): Promise<void>;
   queryRecords(q: RecordQuery): Promise<Page<SelectedRecord>>;
+  /**
+   * The stored records with these ids, in the order asked, each once; ids not stored are left
+   * out. At most `MAX_LIMIT` distinct ids (else `StoreError` `ERR_STORE_BAD_QUERY`): a look-up of
+   * named records (re-identification), not a listing.
+   */
+  getRecords(ids: readonly string[]): Promise<SelectedRecord[]>;
 
   /** Appends evidence (partitioned by the UTC day of `retainUntil`, which the caller computes). */
   appendEvidence(evidence: readonly Evidence[], retainUntil: number): Promise<void>;
@@ -261,6 +322,8 @@ export interface Store {
   appendAudit(entries: readonly AuditRecord[]): Promise<void>;
   /** Entries with `seq` in [fromSeq, fromSeq + limit), in order; `limit` clamped to `MAX_LIMIT`. */
   readAudit(fromSeq: number, limit: number): Promise<AuditRecord[]>;
+  /** Audit search (the audit API): entries matching `q`, newest first (seq descending). */
+  searchAudit(q: AuditQuery): Promise<AuditRecord[]>;
   lastAudit(): Promise<AuditRecord | undefined>;
 
   /** 1-minute and 1-hour rollups, maintained on append. */
@@ -268,7 +331,12 @@ export interface Store {
   top(q: TopQuery): Promise<TopEntry[]>;
 
   partitions(): Promise<Partition[]>;
-  /** Drops every partition whose retention day ended at or before `now` (idempotent). */
-  enforceRetention(now: number): Promise<RetentionResult>;
+  /**
+   * One retention run (idempotent: a second run with the same arguments deletes nothing): drops
+   * every partition whose retention day ended at or before `now` except the held days, and, with
+   * `derivedBefore`, deletes the derived rows older than it except the held incidents and their
+   * alerts (see {@link RetentionOptions}). Bad arguments: `StoreError` `ERR_STORE_BAD_QUERY`.
+   */
+  enforceRetention(now: number, options?: RetentionOptions): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
 }

@@ -15,7 +15,8 @@
  *   upserted and published as live events about once a second (coalesced: one event per alert or
  *   incident per flush, so a DDoS does not flood the dashboard).
  * - Edge statistics (`selection`) and exporter health (`health`) feed the provider view.
- * - Retention runs at start and every `retentionIntervalMs`.
+ * - Retention is the oversight retention job's (src/oversee/retention, wired by oversight.ts):
+ *   it deletes what is past its deadline and certifies the deletion.
  */
 import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logging.ts';
@@ -77,7 +78,6 @@ export interface CentreOptions {
   providerNames?: Record<string, string>;
   /** How long evidence is kept (ms after its window end). */
   evidenceRetentionMs: number;
-  retentionIntervalMs: number;
   /** Bus consumer names (durable). */
   consumer: string;
   /** How records reach the store (defaults: {@link DEFAULT_INGEST}). */
@@ -183,7 +183,6 @@ export function createCentre(deps: CentreDeps, o: CentreOptions): Centre {
   let mergedIncidents: string[] = [];
   let subs: Subscription[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let retentionTimer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
   let lastRateAt = clock.monotonic();
   let running = false;
@@ -504,19 +503,6 @@ export function createCentre(deps: CentreDeps, o: CentreOptions): Centre {
     },
   };
 
-  async function retention(): Promise<void> {
-    try {
-      const r = await store.enforceRetention(clock.now());
-      if (r.dropped.length > 0)
-        logger.info(
-          { partitions: r.dropped.map((p) => `${p.kind}/${p.day}`), remainingRows: r.remainingRows },
-          'centre: retention dropped expired days',
-        );
-    } catch (err) {
-      logger.error({ err: (err as Error).message }, 'centre: retention failed');
-    }
-  }
-
   return {
     live,
     actions,
@@ -524,19 +510,16 @@ export function createCentre(deps: CentreDeps, o: CentreOptions): Centre {
     async start() {
       for (const rule of await store.listSuppressions()) correlator.addSuppression(rule);
       if (o.operators) await store.putOperators(o.operators);
-      await retention();
       const dedup = new RecordDeduper();
       for (let i = 0; i < Math.max(1, ingest.parallel); i++)
         subs.push(await bus.subscribe(o.consumer, onBatch, { dedup }));
       subs.push(await bus.subscribeStats(`${o.consumer}-stats`, onStats));
       running = true;
       timer = setInterval(() => void flush(false), FLUSH_MS);
-      retentionTimer = setInterval(() => void retention(), o.retentionIntervalMs);
     },
     async stop() {
       running = false;
       clearInterval(timer);
-      clearInterval(retentionTimer);
       // Subscribers finish their current batch, which waits for its append: append at once.
       const stopping = Promise.allSettled(subs.map((s) => s.stop()));
       appendNow();

@@ -15,6 +15,8 @@ import { PURPOSES, ROLES } from '../../serve/access.ts';
 import type { TokenEntry } from '../../serve/auth.ts';
 import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from '../../serve/auth.ts';
 import { StoreConfigSchema } from '../../store/config.ts';
+import { AuditConfigSchema } from '../../oversee/audit/config.ts';
+import { ReidentifyConfigSchema } from '../../oversee/reidentify/config.ts';
 import { EdgeConfigSchema } from '../edge/config.ts';
 import { DEFAULT_INGEST } from './centre.ts';
 
@@ -51,7 +53,13 @@ export const CentreSectionSchema = Section(
     retentionInterval: Duration({
       default: '1h',
       minimumMs: 60_000,
-      description: 'How often expired retention days are dropped.',
+      description:
+        'How often the retention job runs: it deletes what is past its deadline (records, evidence, alerts, incidents, rollups, caches) and issues a signed deletion certificate.',
+    }),
+    legalParametersFile: Type.String({
+      default: '',
+      description:
+        'Override file of legal parameters (adds versions with effective dates: retention, deadlines, approval kinds); empty: the shipped table.',
     }),
     ingest: Section(
       {
@@ -90,6 +98,8 @@ export const CentreConfigSchema = Type.Object(
     serve: optionalSection(ServeConfigSchema),
     detect: optionalSection(DetectConfigSchema),
     correlate: optionalSection(CorrelateConfigSchema),
+    audit: optionalSection(AuditConfigSchema),
+    reidentification: optionalSection(ReidentifyConfigSchema),
     centre: CentreSectionSchema,
   },
   { additionalProperties: false, default: {} },

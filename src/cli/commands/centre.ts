@@ -9,6 +9,7 @@ import { createMemoryBus, type Bus } from '../../transport/index.ts';
 import { createStore } from '../../store/index.ts';
 import { createEventHub, createServer, createTokenAuth, demoTokenEntry } from '../../serve/index.ts';
 import { startOversight, type Oversight } from '../centre/oversight.ts';
+import { loadLegalParameters } from '../../common/legal/index.ts';
 import type { TokenEntry } from '../../serve/auth.ts';
 import type { CliContext } from '../context.ts';
 import { createEdgeBus } from '../edge/edge.ts';
@@ -104,7 +105,7 @@ async function runCentre(ctx: CliContext, config: CentreConfig): Promise<void> {
   if (config.store.type === 'duckdb') await mkdir(dirname(config.store.path), { recursive: true });
   const bus = await centreBus(config, ctx, metrics);
   const store = createStore(config.store, { metrics, logger: ctx.logger });
-  const events = createEventHub(config.serve.sse.ringSize);
+  const events = createEventHub(config.serve.sse.ringSize, ctx.clock);
   await bus.start();
   let centre: ReturnType<typeof createCentre> | undefined;
   let server: ReturnType<typeof createServer> | undefined;
@@ -121,7 +122,19 @@ async function runCentre(ctx: CliContext, config: CentreConfig): Promise<void> {
     await store.open();
     // The oversight services (issue 8): audit log with signed checkpoints (keys under
     // <data>/keys, checkpoints in <data>/audit), audited actions, the oversight routes.
-    oversight = await startOversight({ store, bus, clock: ctx.clock, logger: ctx.logger, dataDir });
+    oversight = await startOversight({
+      store,
+      bus,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      dataDir,
+      events,
+      metrics,
+      legal: await loadLegalParameters(c.legalParametersFile === '' ? undefined : c.legalParametersFile),
+      audit: config.audit,
+      retention: { intervalMs: c.retentionInterval },
+      reidentification: config.reidentification,
+    });
     centre = createCentre(
       { clock: ctx.clock, logger: ctx.logger, metrics, bus, store, events },
       {
@@ -130,7 +143,6 @@ async function runCentre(ctx: CliContext, config: CentreConfig): Promise<void> {
         ...(operators ? { operators } : {}),
         ...(indicators ? { indicators } : {}),
         evidenceRetentionMs: c.evidenceRetention,
-        retentionIntervalMs: c.retentionInterval,
         consumer: c.consumer,
         ingest: {
           parallel: c.ingest.parallel,

@@ -129,6 +129,8 @@ Examples:
         dns: opts.dns,
         serve: { ...config.serve, host: opts.host, port },
         audit: config.audit,
+        retention: config.retention,
+        reidentification: config.reidentification,
         detect: demoDetect(config.detect, opts.config !== undefined),
         correlate: config.correlate,
         cycles: DEMO_CYCLES,
@@ -143,7 +145,14 @@ Examples:
               (info.tokenGenerated
                 ? `acd demo: analyst token (set ACD_DEMO_TOKEN to choose one): ${info.token}\n` +
                   `acd demo: open ${info.url}/#token=${info.token}\n`
-                : `acd demo: analyst token from ACD_DEMO_TOKEN\n`),
+                : `acd demo: analyst token from ACD_DEMO_TOKEN\n`) +
+              info.roleTokens
+                .map((t) =>
+                  t.generated
+                    ? `acd demo: ${t.role} token (${t.user}; set ${t.variable} to choose one): ${t.token}\n`
+                    : `acd demo: ${t.role} token from ${t.variable}\n`,
+                )
+                .join(''),
           );
         },
         onStatus: (s) => {

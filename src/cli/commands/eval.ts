@@ -58,6 +58,7 @@ function runJson(r: EvalRun): Record<string, unknown> {
     records: r.records,
     lost: r.lost,
     late: r.late,
+    undelivered: r.undelivered,
     rows: r.rows,
   };
 }

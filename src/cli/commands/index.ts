@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { registerAnalyze } from './analyze.ts';
 import { registerAudit } from './audit.ts';
+import { registerCases } from './cases.ts';
 import { registerCentre } from './centre.ts';
 import { registerCollect } from './collect.ts';
 import { registerConfig } from './config.ts';
@@ -12,6 +13,8 @@ import { registerEval } from './eval.ts';
 import { registerGenerate } from './generate.ts';
 import { registerKeys } from './keys.ts';
 import { registerPrefixes } from './prefixes.ts';
+import { registerRetention } from './retention.ts';
+import { registerReport } from './report.ts';
 import { registerUsers } from './users.ts';
 
 /** Registers every `acd` sub-command. Each lives in its own file in this folder. */
@@ -28,5 +31,8 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerEval(program, ctx);
   registerKeys(program, ctx);
   registerAudit(program, ctx);
+  registerRetention(program, ctx);
   registerUsers(program, ctx);
+  registerCases(program, ctx);
+  registerReport(program, ctx);
 }

@@ -14,13 +14,17 @@ function keyLine(k: KeyInfo): string {
   return `${k.keyId}\t${k.purpose}\t${k.status}\t${k.validFrom}\t${k.validUntil}\t${k.signer}`;
 }
 
-/** `acd keys init|list|rotate|export-public`: the local store of commission and audit keys. */
+/**
+ * `acd keys init|list|rotate|add-signer|retire-signer|export-public`: the local store of commission
+ * and audit keys and of the personal re-identification keys.
+ */
 export function registerKeys(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('keys')
     .description(
-      'the local key store: commission signing keys (approvals, revocations) and the centre audit key\n' +
-        '(audit-log checkpoints), Ed25519; private keys in files of mode 0600 in a directory of mode 0700',
+      'the local key store: commission signing keys (approvals, revocations), the centre audit key\n' +
+        '(audit-log checkpoints) and personal re-identification keys (one per authorised person),\n' +
+        'Ed25519; private keys in files of mode 0600 in a directory of mode 0700',
     )
     .addHelpText(
       'after',
@@ -29,6 +33,8 @@ Examples:
   acd keys init                          create ./data/keys with a commission and an audit key
   acd keys list --dir /var/lib/acd/keys
   acd keys rotate audit                  retire the audit key (its public part is kept) and make a new one
+  acd keys add-signer alice              a re-identification key for user alice (export-public afterwards)
+  acd keys retire-signer alice           alice may no longer sign re-identification requests
   acd keys export-public --out keys.json the public keys for inspectors and edges`,
     );
   const dirOpt = [
@@ -77,6 +83,33 @@ Examples:
       ctx.stderr.write(
         `acd keys: ${purpose} key ${created.keyId} active${retired ? `; ${retired.keyId} retired` : ''}\n`,
       );
+    });
+  cmd
+    .command('add-signer')
+    .argument('<user>', 'the user id (acd users) who will sign re-identification requests')
+    .description(
+      'create the personal re-identification key of USER (scope reidentification, signer = USER):\n' +
+        'a request is sent to an edge only when two distinct people holding such keys signed it.\n' +
+        'Export the public keys afterwards so that the edges trust the new key.',
+    )
+    .option(...dirOpt)
+    .action(async (user: string, opts: { dir: string }) => {
+      const created = await new KeyStore(opts.dir, ctx.clock).addSigner(user);
+      ctx.stdout.write(`${keyLine(created)}\n`);
+      ctx.stderr.write(`acd keys: re-identification key ${created.keyId} of ${user} active\n`);
+    });
+  cmd
+    .command('retire-signer')
+    .argument('<user>', 'the user id whose re-identification key ends now')
+    .description(
+      "retire USER's re-identification key: its validity ends now, its private key is destroyed,\n" +
+        'its public key stays listed so that requests it signed still verify',
+    )
+    .option(...dirOpt)
+    .action(async (user: string, opts: { dir: string }) => {
+      const retired = await new KeyStore(opts.dir, ctx.clock).retireSigner(user);
+      ctx.stdout.write(`${keyLine(retired)}\n`);
+      ctx.stderr.write(`acd keys: re-identification key ${retired.keyId} of ${user} retired\n`);
     });
   cmd
     .command('export-public')

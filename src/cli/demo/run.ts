@@ -38,9 +38,18 @@ import {
 } from '../../simulate/traffic/index.ts';
 import { createMemoryBus } from '../../transport/index.ts';
 import { createStore } from '../../store/index.ts';
-import { createServer, createEventHub, createTokenAuth, demoTokenEntry } from '../../serve/index.ts';
+import {
+  createServer,
+  createEventHub,
+  createTokenAuth,
+  demoRoleTokenEntries,
+  demoTokenEntry,
+} from '../../serve/index.ts';
+import { loadLegalParameters } from '../../common/legal/index.ts';
 import { ACCESS_FILE_NAME, AccessRegistry, combineTokenAuth } from '../../oversee/access/index.ts';
 import type { AuditConfigInput } from '../../oversee/audit/index.ts';
+import type { ReidentifyConfigInput } from '../../oversee/reidentify/index.ts';
+import type { RetentionConfigInput } from '../../oversee/retention/index.ts';
 import type { ServeConfig } from '../../serve/config.ts';
 import type { DetectConfig } from '../../detect/index.ts';
 import type { CorrelateConfig } from '../../correlate/index.ts';
@@ -67,6 +76,8 @@ export interface DemoOptions {
   serve: ServeConfig;
   /** Audit log settings (checkpoint interval…). */
   audit?: AuditConfigInput;
+  retention?: RetentionConfigInput;
+  reidentification?: ReidentifyConfigInput;
   detect: DetectConfig;
   correlate: CorrelateConfig;
   /** Scenario cycles scheduled (one per hour of event time). */
@@ -76,7 +87,14 @@ export interface DemoOptions {
   logger: Logger;
   signal: AbortSignal;
   /** Called once everything runs: the dashboard URL and token. */
-  onReady?: (info: { url: string; token: string; tokenGenerated: boolean; providers: string[] }) => void;
+  onReady?: (info: {
+    url: string;
+    token: string;
+    tokenGenerated: boolean;
+    providers: string[];
+    /** The demo's supervisor and inspector (oversight workflows). */
+    roleTokens: { user: string; role: string; token: string; generated: boolean; variable: string }[];
+  }) => void;
   /** About once a second while running. */
   onStatus?: (s: DemoStatus) => void;
 }
@@ -212,8 +230,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   const bus = createMemoryBus({ clock: o.clock });
   const store = createStore({ type: 'duckdb', path: join(o.dataDir, 'acd.duckdb') }, { metrics });
-  const events = createEventHub(o.serve.sse.ringSize);
+  const events = createEventHub(o.serve.sse.ringSize, o.clock);
   const token = demoTokenEntry();
+  const roleTokens = demoRoleTokenEntries();
   const providerIds = model.providers.map((p) => p.id);
   const providerNames = Object.fromEntries(model.providers.map((p) => [p.id, p.name]));
 
@@ -247,7 +266,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       clock: o.clock,
       logger: o.logger,
       dataDir: o.dataDir,
+      events,
+      metrics,
+      legal: await loadLegalParameters(),
+      demo: true,
       ...(o.audit !== undefined ? { audit: o.audit } : {}),
+      ...(o.retention !== undefined ? { retention: o.retention } : {}),
+      ...(o.reidentification !== undefined ? { reidentification: o.reidentification } : {}),
     });
     centre = createCentre(
       { clock: o.clock, logger: o.logger, metrics, bus, store, events },
@@ -264,7 +289,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         indicators,
         providerNames,
         evidenceRetentionMs: EVIDENCE_RETENTION_MS,
-        retentionIntervalMs: 3_600_000,
         consumer: 'centre',
       },
     );
@@ -278,7 +302,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         actions: oversight.actions(centre.actions),
         events,
         metrics,
-        auth: combineTokenAuth(createTokenAuth([token.entry]), users),
+        auth: combineTokenAuth(createTokenAuth([token.entry, ...roleTokens.map((t) => t.entry)]), users),
         audit: (req) => oversight?.onRequest(req),
         plugins: oversight.plugins,
         users,
@@ -307,7 +331,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       metrics,
     });
     const url = server.address()?.url ?? `http://${o.serve.host}:${o.serve.port}`;
-    o.onReady?.({ url, token: token.entry.token, tokenGenerated: token.generated, providers: providerIds });
+    o.onReady?.({
+      url,
+      token: token.entry.token,
+      tokenGenerated: token.generated,
+      providers: providerIds,
+      roleTokens: roleTokens.map((t) => ({
+        user: t.entry.user,
+        role: t.entry.role,
+        token: t.entry.token,
+        generated: t.generated,
+        variable: t.variable,
+      })),
+    });
 
     const startMs = o.startMs ?? o.clock.now();
     /** Wall time (monotonic) when the first generator worker was ready: event time starts there. */

@@ -16,8 +16,10 @@
  *   reason, per feed) — numbers only; at least every `statsInterval`. Counts that could not be
  *   published are carried into the next message, so none are lost while the bus is away.
  * - Control: signed revocations from the bus (`acd.ctl.<provider>`, `acd.ctl.all`) or from files
- *   in `revocationsDir` stop feeds (R-FEED-2); revocations from the bus are kept in
- *   `revocationsDir` so that they still apply after a restart. Signed, dual-authorised
+ *   in `revocationsDir` stop feeds (R-FEED-2); signed approvals from the bus (the centre's approval
+ *   cases, src/oversee/cases) are verified like configured ones and re-activate the feeds that name
+ *   them (the engine is rebuilt with every document held). Both are kept in `revocationsDir` so
+ *   that they still apply after a restart. Signed, dual-authorised
  *   re-identification requests (`reident-request`) are answered on `acd.ctl.<provider>.answer`
  *   for the named records only (reidentification.ts; R-OVS-2).
  * - Border table: re-read when `prefixTableFile` changes (`acd prefixes update`); the engine is
@@ -53,6 +55,7 @@ import {
   type SelectionStats,
 } from '../../select/index.ts';
 import { demoTrustedKeys } from '../../common/signing/demo.ts';
+import { verifyApproval } from '../../common/schema/approval.ts';
 import { createReidentifier, KeyStore } from '../../select/pseudonymise/index.ts';
 import {
   createJetStreamBus,
@@ -127,6 +130,8 @@ export interface EdgeStats {
   busConnected: boolean;
   statsPublished: number;
   revocationsApplied: number;
+  /** Signed approvals received over the bus (or dropped into `revocationsDir`) and put in force. */
+  approvalsApplied: number;
   activeFeeds: number;
   tableVersion: string;
   keyEpoch: number;
@@ -253,6 +258,8 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
   );
   /** Revocations in force: from the configuration's documents, the revocations directory and the bus. */
   const revocations: unknown[] = [];
+  /** Approvals received at run time (bus or revocations directory), on top of the configuration's. */
+  const approvals: unknown[] = [];
   const revocationFiles = new Set<string>();
   let table = o.table;
   let tableSource = o.tableSource;
@@ -296,6 +303,7 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
   let batches = 0;
   let statsPublished = 0;
   let revocationsApplied = 0;
+  let approvalsApplied = 0;
   let spoolFullDropped = 0;
   /** Selection counts since the last statistics message (carried over when a publish fails). */
   let pendingStats: SelectionStats | undefined;
@@ -316,7 +324,7 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
         keys: keyStore,
         clock,
         trustedKeys: s.trustedKeys,
-        documents: [...s.documents, ...revocations],
+        documents: [...s.documents, ...approvals, ...revocations],
         indicatorLists: s.indicatorLists,
         ...(s.operators ? { operators: s.operators } : {}),
         metrics,
@@ -459,9 +467,66 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
     return true;
   }
 
+  function payloadOf(doc: unknown): { type?: unknown; id?: unknown } {
+    const p = typeof doc === 'object' && doc !== null ? (doc as { payload?: unknown }).payload : undefined;
+    return typeof p === 'object' && p !== null ? p : {};
+  }
+
+  /**
+   * Puts a signed approval in force: verified first (so nothing unverified is kept), then the
+   * engine is rebuilt with every document held, as for a new border table, so the feeds naming
+   * it activate through the same path as at start. Ignores approvals for other providers and
+   * ones already held (redeliveries).
+   */
+  function applyApprovalDoc(doc: unknown, from: string): boolean {
+    const v = verifyApproval(doc, o.setup.trustedKeys, clock.now(), {
+      allowDemo: demoMode,
+      maxClockSkewMs: sel.maxClockSkewMs,
+    });
+    if (!v.ok) {
+      logger.warn({ from, code: v.error.code }, 'control: approval refused');
+      return false;
+    }
+    const p = v.payload;
+    if (!p.providers.includes('*') && !p.providers.includes(providerId)) {
+      logger.info({ from, approval: p.id }, 'control: approval for other providers ignored');
+      return false;
+    }
+    if ([...o.setup.documents, ...approvals].some((d) => payloadOf(d).id === p.id)) {
+      logger.debug({ from, approval: p.id }, 'control: approval already held');
+      return false;
+    }
+    approvals.push(doc);
+    const eng = newEngine(table);
+    const feeds = eng.activate().filter((f) => f.state === 'active' && f.basis.includes(p.id));
+    engine = eng;
+    approvalsApplied++;
+    logger.warn(
+      { from, approval: p.id, caseId: p.caseId, feeds: feeds.map((f) => f.feedId) },
+      'control: approval applied',
+    );
+    return true;
+  }
+
   async function onControl(m: DeliveredControl): Promise<void> {
     if (m.kind === 'reident-request') {
       await reid.handle(m);
+      return;
+    }
+    if (m.kind === 'approval') {
+      const text = new TextDecoder().decode(m.payload);
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text) as unknown;
+      } catch {
+        logger.warn({ messageId: m.messageId }, 'control: approval is not JSON');
+        return;
+      }
+      if (applyApprovalDoc(doc, `bus:${m.messageId}`)) {
+        const name = `bus-${createHash('sha256').update(text).digest('hex').slice(0, 32)}.json`;
+        revocationFiles.add(name);
+        await writeFileAtomic(join(e.revocationsDir, name), text);
+      }
       return;
     }
     if (m.kind !== 'revocation') {
@@ -499,10 +564,12 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
       try {
         if ((await stat(path)).size > MAX_REVOCATION_FILE_BYTES) throw new Error('too large');
         const doc = JSON.parse(await readFile(path, 'utf8')) as unknown;
+        const approval = payloadOf(doc).type === 'approval';
         if (initial) {
           // Before the first activation: given to the engine as documents, like the configuration's.
-          revocations.push(doc);
-        } else applyRevocationDoc(doc, `file:${name}`);
+          (approval ? approvals : revocations).push(doc);
+        } else if (approval) applyApprovalDoc(doc, `file:${name}`);
+        else applyRevocationDoc(doc, `file:${name}`);
       } catch (err) {
         logger.warn({ file: name, err: (err as Error).message }, 'control: unreadable revocation file');
       }
@@ -741,6 +808,7 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
         busConnected,
         statsPublished,
         revocationsApplied,
+        approvalsApplied,
         activeFeeds: (engine?.feeds() ?? []).filter((f) => f.state === 'active').length,
         tableVersion: table.tableVersion,
         keyEpoch: epoch,
@@ -751,6 +819,18 @@ export function createEdge(deps: EdgeDeps, o: EdgeOptions): Edge {
     feeds(): FeedStatus[] {
       return engine?.feeds() ?? [];
     },
+  };
+}
+
+/** The control envelope of a signed approval (what the centre publishes; used by tests and tools). */
+export function approvalEnvelope(doc: unknown, messageId: string, issuedAt: number): ControlMessage {
+  return {
+    messageId,
+    kind: 'approval',
+    from: 'centre',
+    issuedAt,
+    contentType: 'application/acd-approval+json',
+    payload: new TextEncoder().encode(JSON.stringify(doc)),
   };
 }
 

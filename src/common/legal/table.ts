@@ -101,6 +101,11 @@ export class LegalParameters {
   readonly sectors: readonly string[];
   /** Approval kinds and their longest validity. */
   readonly approvalKinds: ReadonlyMap<ApprovalKind, LegalDuration>;
+  /**
+   * `retention.default`: the retention of channels the version does not list, and the retention
+   * job's deadline for derived data (alerts, incidents, rollups), which mixes channels.
+   */
+  readonly retentionDefault: LegalDuration;
   readonly #retention: ReadonlyMap<LegalChannel, LegalDuration>;
   readonly #deadlines: ReadonlyMap<DeadlineName, LegalDuration>;
 
@@ -118,6 +123,7 @@ export class LegalParameters {
     this.basis = v.basis;
     this.sectors = [...v.sectors];
     const def = dur(v.retention.default, 'retention.default');
+    this.retentionDefault = def;
     const channels = v.retention.channels as Partial<Record<LegalChannel, string>>;
     this.#retention = new Map(
       LEGAL_CHANNELS.map((c) => {

@@ -15,6 +15,7 @@
  */
 import type { ApprovalKind, Selector, SignedApproval, SignedRevocation } from './approval.ts';
 import type { LegalChannel } from './legal.ts';
+import type { SignedDocument } from '../signing/document.ts';
 
 /** `CaseRecord.kind` values. */
 export const CASE_RECORD_KINDS = [
@@ -106,6 +107,33 @@ export interface ApprovalCaseBody {
   signedApproval?: SignedApproval;
   /** The signed revocation, once revoked. */
   signedRevocation?: SignedRevocation;
+  /**
+   * The commission's signed decision for an approved case that has no feed approval (a retention
+   * extension, or a police/SDF measure without a channel): what was approved, for how long, with
+   * which holds. Absent when `signedApproval` is present (src/oversee/cases/README.md).
+   */
+  signedDecision?: SignedDocument<CaseDecisionPayload>;
+}
+
+/**
+ * Payload of a signed case decision (type `case-decision`, id `dec-<caseId>`), signed with the
+ * commission key like an approval. Edges do not use it; inspectors and the retention job do.
+ */
+export interface CaseDecisionPayload {
+  type: 'case-decision';
+  id: string;
+  caseId: string;
+  kind: ApprovalKind;
+  decision: 'approved';
+  /** ISO 8601 UTC, like every time in a signed document. */
+  validFrom: string;
+  validUntil: string;
+  issuedAt: string;
+  reason: string;
+  targetActs: string[];
+  targets: string[];
+  retentionHolds?: RetentionHolds;
+  demo?: boolean;
 }
 
 /** Kinds of commission communication (R-OVS-6). */
@@ -142,6 +170,11 @@ export interface DeletionCertificateBody {
   counts: Record<string, number>;
   /** Rows still present in what was deleted, re-counted after the commit (0 proves deletion). */
   remainingRows: number;
+  /**
+   * Cutoff of derived data (alerts, incidents, rollups): the run time minus `retention.default` of
+   * `parameterVersion`; rows older than it were deleted. Absent in certificates that predate it.
+   */
+  derivedBefore?: number;
   /** Legal-parameter version that set the deadlines. */
   parameterVersion: string;
   /** Retention-extension cases whose holds were honoured. */

@@ -59,6 +59,12 @@ export interface WebhookSender {
   idle(): Promise<void>;
   /** Stops accepting; waits up to `drainMs` for the queue, then drops what is left (counted). */
   stop(drainMs?: number): Promise<void>;
+  /**
+   * Drops bodies queued before `t` (epoch ms, the sender's clock) and returns how many: the
+   * retention job's purger of the retry queue (R-RET-1). A body in flight is dropped once its
+   * attempt ends, whatever the outcome.
+   */
+  purgeBefore(t: number): number;
   /** Bodies waiting (including the one in flight). */
   readonly queued: number;
 }
@@ -67,6 +73,8 @@ interface Item {
   body: string;
   delivery: string;
   attempts: number;
+  /** When it was queued (the sender's clock). */
+  queuedAt: number;
 }
 
 type Outcome = 'ok' | 'retry' | 'final';
@@ -103,7 +111,12 @@ class WebhookSenderImpl implements WebhookSender {
       this.m.dropped.inc();
       return;
     }
-    this.queue.push({ body: JSON.stringify(body), delivery: randomUUID(), attempts: 0 });
+    this.queue.push({
+      body: JSON.stringify(body),
+      delivery: randomUUID(),
+      attempts: 0,
+      queuedAt: this.clock.now(),
+    });
     this.running ??= this.run().finally(() => {
       this.running = undefined;
     });
@@ -139,6 +152,8 @@ class WebhookSenderImpl implements WebhookSender {
       if (!item) break;
       item.attempts++;
       const outcome = await this.attempt(item);
+      // purged by retention while in flight: already counted and gone from the queue
+      if (this.queue[0] !== item) continue;
       if (outcome === 'ok') {
         this.m.sent.inc();
         this.queue.shift();
@@ -206,6 +221,16 @@ class WebhookSenderImpl implements WebhookSender {
       });
       req.end(item.body);
     });
+  }
+
+  purgeBefore(t: number): number {
+    const before = this.queue.length;
+    const keep = this.queue.filter((i) => i.queuedAt >= t);
+    this.queue.length = 0;
+    this.queue.push(...keep);
+    const purged = before - keep.length;
+    if (purged > 0) this.m.dropped.inc(purged);
+    return purged;
   }
 
   async stop(drainMs = 5000): Promise<void> {

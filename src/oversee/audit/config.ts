@@ -35,6 +35,37 @@ export const AuditConfigSchema = Type.Object(
       default: 50,
       description: 'Distinct routes counted by name in one aggregated-read entry; the rest count under "*".',
     }),
+    bulkAccess: Type.Object(
+      {
+        records: Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000_000,
+          default: 10_000,
+          description:
+            'Selected records one actor may receive through the API within the window before the commission liaison is alerted (R-OVS-4).',
+        }),
+        exports: Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          default: 20,
+          description:
+            'Exports (audit exports, reports) one actor may make within the window before an alert.',
+        }),
+        windowMs: Type.Integer({
+          minimum: 60_000,
+          maximum: 7 * 86_400_000,
+          default: 600_000,
+          description:
+            'Sliding window of the bulk-access counts; at most one alert per actor and kind per window.',
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          'Bulk-access alerts to the commission liaison (R-OVS-4, src/oversee/bulk): `records` (1 … 10^9, default 10000) selected records or `exports` (1 … 10^6, default 20) per actor within `windowMs` (60000 … 604800000, default 600000 = 10 min); at most one alert per actor and kind per window.',
+      },
+    ),
   },
   { additionalProperties: false, default: {}, description: 'The tamper-evident audit log (issue 8).' },
 );
@@ -42,8 +73,10 @@ export const AuditConfigSchema = Type.Object(
 /** Resolved audit configuration. */
 export type AuditConfig = Static<typeof AuditConfigSchema>;
 
-/** Audit configuration as written (every field optional). */
-export type AuditConfigInput = Partial<AuditConfig>;
+/** Audit configuration as written (every field optional, also inside `bulkAccess`). */
+export type AuditConfigInput = Partial<Omit<AuditConfig, 'bulkAccess'>> & {
+  bulkAccess?: Partial<AuditConfig['bulkAccess']>;
+};
 
 /** Fills defaults and validates; throws `ConfigError` naming `audit.<key>`. */
 export function resolveAuditConfig(partial: AuditConfigInput = {}): AuditConfig {

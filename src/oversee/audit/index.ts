@@ -64,3 +64,14 @@ export {
   type ExportOptions,
 } from './export.ts';
 export { createAuditHooks, type AuditHooks, type AuditHooksOptions, type AuditedRequest } from './hooks.ts';
+export {
+  auditPlugin,
+  auditEntryJson,
+  parseAuditCursor,
+  verifyStoredChain,
+  DEFAULT_AUDIT_PAGE,
+  type AuditPluginDeps,
+  type AuditPublicKeySource,
+  type AuditVerifyResponse,
+  type AuditEntryJson,
+} from './routes.ts';

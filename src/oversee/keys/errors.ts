@@ -13,7 +13,11 @@ export type KeyStoreErrorCode =
   /** A registry or key file is not what this code writes (edited, truncated, foreign). */
   | 'ERR_KEYSTORE_CORRUPT'
   /** No active key of the purpose (never created, or the active one has expired: rotate). */
-  | 'ERR_KEYSTORE_NO_ACTIVE_KEY';
+  | 'ERR_KEYSTORE_NO_ACTIVE_KEY'
+  /** The person already holds an active re-identification key (retire it first). */
+  | 'ERR_KEYSTORE_SIGNER_EXISTS'
+  /** A personal key was asked for a name that is not a user id. */
+  | 'ERR_KEYSTORE_BAD_SIGNER';
 
 /** The local key store cannot be used as asked. */
 export class KeyStoreError extends AcdError {

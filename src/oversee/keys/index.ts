@@ -1,4 +1,7 @@
-/** Public surface of the local key store (`acd keys`): commission and audit keys, public-keys files. */
+/**
+ * Public surface of the local key store (`acd keys`): commission and audit keys, personal
+ * re-identification keys, public-keys files.
+ */
 export { KeyStoreError, PublicKeysFileError, type KeyStoreErrorCode } from './errors.ts';
 export {
   KeyStore,
@@ -13,12 +16,15 @@ export {
   parsePublicKeys,
   resolvePublicKey,
   KEY_PURPOSES,
+  PERSONAL_KEY_PURPOSES,
   MAX_PUBLIC_KEYS,
   MAX_PUBLIC_KEYS_BYTES,
   PUBLIC_KEYS_FORMAT,
   PublicKeyEntrySchema,
   PublicKeysFileSchema,
+  type AnyKeyPurpose,
   type KeyPurpose,
+  type PersonalKeyPurpose,
   type PublicKeyEntry,
   type PublicKeyInfo,
   type PublicKeysFile,

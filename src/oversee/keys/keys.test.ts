@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../common/clock.ts';
+import { TrustedKeySet } from '../../common/signing/index.ts';
 import { KeyStore, KeyStoreError, parsePublicKeys, PublicKeysFileError } from './index.ts';
 
 let dir: string;
@@ -51,6 +52,62 @@ describe('KeyStore', () => {
     const file = await ks.exportPublic();
     expect(file.keys.find((k) => k.purpose === 'commission')?.scopes).toEqual(['approval']);
     expect(file.keys.find((k) => k.purpose === 'audit')?.scopes).toBeUndefined();
+  });
+});
+
+describe('KeyStore: personal re-identification keys', () => {
+  it('holds one reidentification key per person, signer = user id, without touching init or rotation', async () => {
+    const ks = new KeyStore(join(dir, 'k'), clock);
+    await ks.init();
+    const alice = await ks.addSigner('alice');
+    const bob = await ks.addSigner('bob');
+    expect(alice).toMatchObject({ purpose: 'reidentification', signer: 'alice', status: 'active' });
+    expect(alice.keyId).not.toBe(bob.keyId);
+    expect((await ks.personalSigningKey('alice'))?.keyId).toBe(alice.keyId);
+    expect((await ks.personalSigningKey('bob'))?.keyId).toBe(bob.keyId);
+    expect(await ks.personalSigningKey('carol')).toBeUndefined();
+    // init stays idempotent and rotation of the service keys leaves personal keys alone.
+    expect(await ks.init()).toEqual([]);
+    await ks.rotate('commission');
+    expect((await ks.personalSigningKey('alice'))?.keyId).toBe(alice.keyId);
+    await expect(ks.addSigner('alice')).rejects.toMatchObject({ code: 'ERR_KEYSTORE_SIGNER_EXISTS' });
+    await expect(ks.addSigner('Not A User')).rejects.toMatchObject({ code: 'ERR_KEYSTORE_BAD_SIGNER' });
+  });
+
+  it('exports personal keys with the reidentification scope, usable as edge trusted keys', async () => {
+    const ks = new KeyStore(join(dir, 'k'), clock);
+    await ks.init();
+    const alice = await ks.addSigner('alice');
+    const file = await ks.exportPublic();
+    const entry = file.keys.find((k) => k.keyId === alice.keyId);
+    expect(entry).toMatchObject({
+      purpose: 'reidentification',
+      signer: 'alice',
+      scopes: ['reidentification'],
+    });
+    const parsed = parsePublicKeys(JSON.stringify(file));
+    expect(parsed.find((k) => k.keyId === alice.keyId)?.purpose).toBe('reidentification');
+    const { purpose: _p, status: _s, ...trusted } = entry!;
+    const set = TrustedKeySet.fromConfig([trusted]);
+    expect(set.get(alice.keyId)?.scopes).toEqual(['reidentification']);
+    expect(set.get(alice.keyId)?.signer).toBe('alice');
+  });
+
+  it('retiring a signer closes its window now, destroys the private key and keeps the public entry', async () => {
+    const ks = new KeyStore(join(dir, 'k'), clock);
+    await ks.init();
+    const alice = await ks.addSigner('alice');
+    clock.advance(1000);
+    const retired = await ks.retireSigner('alice');
+    expect(retired).toMatchObject({ keyId: alice.keyId, status: 'retired' });
+    expect(retired.validUntil).toBe(new Date(clock.now()).toISOString());
+    expect(await ks.personalSigningKey('alice')).toBeUndefined();
+    expect(await readdir(join(dir, 'k'))).not.toContain(`private-${alice.keyId}.json`);
+    expect((await ks.list()).some((k) => k.keyId === alice.keyId)).toBe(true);
+    await expect(ks.retireSigner('alice')).rejects.toMatchObject({ code: 'ERR_KEYSTORE_NO_ACTIVE_KEY' });
+    // A new key for the same person after retirement.
+    const again = await ks.addSigner('alice');
+    expect((await ks.personalSigningKey('alice'))?.keyId).toBe(again.keyId);
   });
 });
 

@@ -9,8 +9,9 @@
  *               "validFrom": "…", "validUntil": "…", "status": "active" } ] }
  * ```
  *
- * Commission keys also carry `"scopes": ["approval"]`, so an entry without `purpose` and `status`
- * is a `TrustedKeyConfig` an edge can trust directly.
+ * Commission keys also carry `"scopes": ["approval"]` and personal re-identification keys
+ * `"scopes": ["reidentification"]`, so such an entry without `purpose` and `status` is a
+ * `TrustedKeyConfig` an edge can trust directly.
  */
 import type { KeyObject } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
@@ -30,19 +31,31 @@ export const MAX_PUBLIC_KEYS_BYTES = 1024 * 1024;
 /** Most keys one file may list. */
 export const MAX_PUBLIC_KEYS = 2000;
 
-/** What a key of the local store signs. */
+/** What a service key of the local store signs (one active key per purpose). */
 export type KeyPurpose = 'commission' | 'audit';
-/** Every key purpose. */
+/** Every service key purpose. */
 export const KEY_PURPOSES: readonly KeyPurpose[] = ['commission', 'audit'];
+/**
+ * Purposes of personal keys: one active key per person (`signer` = the user id), created with
+ * `acd keys add-signer`. `reidentification` keys sign re-identification requests (R-OVS-2: two
+ * distinct people); they are exported with `scopes: ["reidentification"]` so edges trust them.
+ */
+export type PersonalKeyPurpose = 'reidentification';
+/** Every personal key purpose. */
+export const PERSONAL_KEY_PURPOSES: readonly PersonalKeyPurpose[] = ['reidentification'];
+/** The purpose of any key in a registry or public-keys file. */
+export type AnyKeyPurpose = KeyPurpose | PersonalKeyPurpose;
 
 /** One entry of a public-keys file (typebox). */
 export const PublicKeyEntrySchema = Type.Object(
   {
     keyId: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'Key id (see keyIdOf).' }),
     purpose: Type.Union(
-      KEY_PURPOSES.map((p) => Type.Literal(p)),
+      [...KEY_PURPOSES, ...PERSONAL_KEY_PURPOSES].map((p) => Type.Literal(p)),
       {
-        description: 'commission: approvals and revocations; audit: the centre audit-log checkpoints.',
+        description:
+          'commission: approvals and revocations; audit: the centre audit-log checkpoints; ' +
+          "reidentification: one person's key for signing re-identification requests.",
       },
     ),
     signer: Type.String({ minLength: 1, maxLength: 200, description: 'Who holds the private key.' }),
@@ -55,7 +68,12 @@ export const PublicKeyEntrySchema = Type.Object(
     status: Type.Union([Type.Literal('active'), Type.Literal('retired')], {
       description: 'retired keys are kept to verify what they signed before the rotation.',
     }),
-    scopes: Type.Optional(Type.Array(Type.Literal('approval'), { minItems: 1, maxItems: 1 })),
+    scopes: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('approval'), Type.Literal('reidentification')]), {
+        minItems: 1,
+        maxItems: 1,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -79,7 +97,7 @@ export type PublicKeysFile = Static<typeof PublicKeysFileSchema>;
 /** A resolved public key, ready to verify. */
 export interface PublicKeyInfo {
   readonly keyId: string;
-  readonly purpose: KeyPurpose;
+  readonly purpose: AnyKeyPurpose;
   readonly signer: string;
   readonly publicKey: KeyObject;
   /** Epoch ms, inclusive. */

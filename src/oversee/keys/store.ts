@@ -7,6 +7,11 @@
  *   (key id, purpose, signer, public key, validity, active or retired);
  * - `private-<keyId>.json` — format `acd.signing-key/1`: the private key of an *active* key.
  *
+ * Besides the service keys (one active key per purpose), the store holds personal
+ * `reidentification` keys: one active key per person, `signer` = the user id
+ * (`addSigner`/`retireSigner`, `acd keys add-signer|retire-signer`); the re-identification service
+ * signs with the key of the user who asks or authorises (`personalSigningKey`).
+ *
  * Rotation creates a new key valid from now, ends the old key's validity now (exclusive), keeps
  * its public entry (so what it signed still verifies) and deletes its private file (overwritten
  * first), so a retired key can no longer sign anything, backdated or not. Group/others access to
@@ -25,6 +30,7 @@ import {
   PUBLIC_KEYS_FORMAT,
   PublicKeyEntrySchema,
   resolvePublicKey,
+  type AnyKeyPurpose,
   type KeyPurpose,
   type PublicKeyEntry,
   type PublicKeyInfo,
@@ -46,6 +52,11 @@ export const DEFAULT_SIGNERS: Readonly<Record<KeyPurpose, string>> = {
 };
 
 const REGISTRY = 'registry.json';
+/**
+ * Signers of personal keys are user ids of `acd users` (the same pattern as `USER_ID_PATTERN` of
+ * src/oversee/access, repeated here so the key store does not load the API server's modules).
+ */
+const SIGNER_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Registry and key files are small; anything bigger is not ours. */
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 const GROUP_OTHER = 0o077;
@@ -184,15 +195,8 @@ export class KeyStore {
     signer?: string,
   ): Promise<{ retired: KeyInfo | undefined; created: KeyInfo }> {
     const keys = await this.list();
-    const now = this.#clock.now();
     const active = keys.find((k) => k.purpose === purpose && k.status === 'active');
-    if (active) {
-      active.status = 'retired';
-      // A key valid until before now is already over; never lengthen a window.
-      const until = parseIsoTimestamp(active.validUntil) ?? now;
-      const from = parseIsoTimestamp(active.validFrom) ?? now;
-      active.validUntil = isoTime(Math.max(from + 1, Math.min(until, now)));
-    }
+    if (active) this.#retire(active);
     const created = await this.#create(purpose, signer ?? active?.signer ?? DEFAULT_SIGNERS[purpose]);
     keys.push(created);
     await this.#writeRegistry(keys);
@@ -203,15 +207,86 @@ export class KeyStore {
   /** The active signing key of `purpose`, valid now. Throws `KeyStoreError`. */
   async signingKey(purpose: KeyPurpose): Promise<SigningKey> {
     const keys = await this.list();
-    const now = this.#clock.now();
     const k = keys.find((e) => e.purpose === purpose && e.status === 'active');
-    const from = parseIsoTimestamp(k?.validFrom);
-    const until = parseIsoTimestamp(k?.validUntil);
-    if (!k || from === undefined || until === undefined || now < from || now >= until)
+    if (!k || !this.#validNow(k))
       throw new KeyStoreError(
         'ERR_KEYSTORE_NO_ACTIVE_KEY',
         `no ${purpose} key valid now in ${this.dir} (run acd keys ${k ? 'rotate' : 'init'})`,
       );
+    return this.#loadPrivate(k);
+  }
+
+  /**
+   * Creates the personal re-identification key of `user` (a user id of `acd users`), valid from
+   * now. Refuses a second active key for the same person (`ERR_KEYSTORE_SIGNER_EXISTS`: retire the
+   * old one first) and a malformed user id (`ERR_KEYSTORE_BAD_SIGNER`).
+   */
+  async addSigner(user: string): Promise<KeyInfo> {
+    if (!SIGNER_ID_PATTERN.test(user))
+      throw new KeyStoreError(
+        'ERR_KEYSTORE_BAD_SIGNER',
+        `${JSON.stringify(user.slice(0, 64))} is not a user id`,
+      );
+    const keys = await this.list();
+    if (keys.some((k) => k.purpose === 'reidentification' && k.signer === user && k.status === 'active'))
+      throw new KeyStoreError(
+        'ERR_KEYSTORE_SIGNER_EXISTS',
+        `${user} already holds an active re-identification key (acd keys retire-signer ${user} first)`,
+      );
+    const created = await this.#create('reidentification', user);
+    keys.push(created);
+    await this.#writeRegistry(keys);
+    return created;
+  }
+
+  /**
+   * Retires the personal re-identification key of `user` (validity ends now, private key
+   * destroyed, public entry kept so that what it signed still verifies). Throws
+   * `ERR_KEYSTORE_NO_ACTIVE_KEY` when the user holds none.
+   */
+  async retireSigner(user: string): Promise<KeyInfo> {
+    const keys = await this.list();
+    const k = keys.find(
+      (e) => e.purpose === 'reidentification' && e.signer === user && e.status === 'active',
+    );
+    if (!k)
+      throw new KeyStoreError('ERR_KEYSTORE_NO_ACTIVE_KEY', `${user} holds no active re-identification key`);
+    this.#retire(k);
+    await this.#writeRegistry(keys);
+    await this.#destroyPrivate(k.keyId);
+    return k;
+  }
+
+  /**
+   * The personal re-identification key of `user`, valid now; undefined when the user holds none
+   * (never created, retired or expired). Throws `KeyStoreError` for an unusable store.
+   */
+  async personalSigningKey(user: string): Promise<SigningKey | undefined> {
+    const keys = await this.list();
+    const k = keys.find(
+      (e) => e.purpose === 'reidentification' && e.signer === user && e.status === 'active',
+    );
+    if (!k || !this.#validNow(k)) return undefined;
+    return this.#loadPrivate(k);
+  }
+
+  #validNow(k: KeyInfo): boolean {
+    const now = this.#clock.now();
+    const from = parseIsoTimestamp(k.validFrom);
+    const until = parseIsoTimestamp(k.validUntil);
+    return from !== undefined && until !== undefined && now >= from && now < until;
+  }
+
+  #retire(k: KeyInfo): void {
+    const now = this.#clock.now();
+    k.status = 'retired';
+    // A key valid until before now is already over; never lengthen a window.
+    const until = parseIsoTimestamp(k.validUntil) ?? now;
+    const from = parseIsoTimestamp(k.validFrom) ?? now;
+    k.validUntil = isoTime(Math.max(from + 1, Math.min(until, now)));
+  }
+
+  async #loadPrivate(k: KeyInfo): Promise<SigningKey> {
     const path = join(this.dir, `private-${k.keyId}.json`);
     let text: string;
     try {
@@ -257,7 +332,7 @@ export class KeyStore {
     return { format: PUBLIC_KEYS_FORMAT, exportedAt: isoTime(this.#clock.now()), keys };
   }
 
-  async #create(purpose: KeyPurpose, signer: string): Promise<KeyInfo> {
+  async #create(purpose: AnyKeyPurpose, signer: string): Promise<KeyInfo> {
     const key = SigningKey.generate();
     const now = this.#clock.now();
     const { d, x } = key.exportJwk();
@@ -275,6 +350,7 @@ export class KeyStore {
       validUntil: isoTime(now + this.#validityMs),
       status: 'active',
       ...(purpose === 'commission' ? { scopes: ['approval' as const] } : {}),
+      ...(purpose === 'reidentification' ? { scopes: ['reidentification' as const] } : {}),
     };
   }
 

@@ -265,6 +265,7 @@ export function registerApiRoutes(app: ServeApp, deps: ServeDeps): void {
         ...(q.proto !== undefined ? { protocolIdentifier: q.proto } : {}),
         ...(q.qname !== undefined ? { qname: q.qname.toLowerCase().replace(/\.$/, '') } : {}),
       });
+      request.acdItems = page.items.length;
       return { items: page.items.map(selectedRecordJson), next: page.next };
     },
   );

@@ -36,6 +36,7 @@ import { StoreError } from '../errors.ts';
 import { storeMetrics, type StoreMetrics } from '../metrics.ts';
 import {
   checkRange,
+  checkRetention,
   clampLimit,
   dayExpired,
   daySuffix,
@@ -47,12 +48,15 @@ import {
   severityRank,
   STEP_MS,
   type RecordKeys,
+  uniqueIds,
+  zeroRetentionCounts,
 } from '../shape.ts';
 import {
   ALERTS_PROVIDER,
   MAX_LIMIT,
   MAX_SERIES_POINTS,
   type AlertQuery,
+  type AuditQuery,
   type AuditRecord,
   type CaseRecord,
   type EvidenceQuery,
@@ -62,6 +66,7 @@ import {
   type PageQuery,
   type Partition,
   type RecordQuery,
+  type RetentionOptions,
   type RetentionResult,
   type RollupPoint,
   type SeriesQuery,
@@ -641,6 +646,30 @@ export class DuckDbStore implements Store {
     });
   }
 
+  getRecords(ids: readonly string[]): Promise<SelectedRecord[]> {
+    return this.read(async (c) => {
+      const wanted = uniqueIds(ids);
+      const tables = [...this.parts.values()].filter((p) => p.kind === 'records' && p.rows > 0);
+      if (wanted.size === 0 || tables.length === 0) return [];
+      // A look-up by id scans every day table once: rare (named records), bounded by MAX_LIMIT ids.
+      const sql = tables
+        .map((p) => `(SELECT * FROM ${p.tbl} WHERE list_contains($1, record_id))`)
+        .join(' UNION ALL ');
+      const rows = (
+        await c.runAndReadAll(`SELECT * FROM (${sql})`, [listValue([...wanted])], [STR_LIST])
+      ).getRowObjectsJS() as Row[];
+      const found = new Map<string, SelectedRecord>();
+      for (const r of rows) {
+        const id = s(r.record_id);
+        if (!found.has(id)) found.set(id, toRecord(r));
+      }
+      return [...wanted].flatMap((id) => {
+        const r = found.get(id);
+        return r ? [r] : [];
+      });
+    });
+  }
+
   // ---------------------------------------------------------------- evidence
 
   async appendEvidence(evidence: readonly Evidence[], retainUntil: number): Promise<void> {
@@ -968,6 +997,25 @@ export class DuckDbStore implements Store {
     });
   }
 
+  searchAudit(q: AuditQuery): Promise<AuditRecord[]> {
+    return this.read(async (c) => {
+      if (q.beforeSeq !== undefined && !Number.isInteger(q.beforeSeq))
+        throw new StoreError('ERR_STORE_BAD_QUERY', 'beforeSeq must be an integer');
+      const w = new Where();
+      if (q.beforeSeq !== undefined) w.add((p) => `seq < ${p(big(q.beforeSeq ?? 0))}`);
+      if (q.from !== undefined) w.add((p) => `at_ms >= ${p(big(Math.ceil(q.from ?? 0)))}`);
+      if (q.to !== undefined) w.add((p) => `at_ms < ${p(big(Math.ceil(q.to ?? 0)))}`);
+      if (q.actor !== undefined) w.add((p) => `actor = ${p(q.actor ?? '')}`);
+      if (q.actionPrefix !== undefined) w.add((p) => `starts_with(action, ${p(q.actionPrefix ?? '')})`);
+      const rows = await this.rows(
+        c,
+        `SELECT * FROM audit ${w.sql()} ORDER BY seq DESC LIMIT ${clampLimit(q.limit)}`,
+        w.params,
+      );
+      return rows.map(toAudit);
+    });
+  }
+
   lastAudit(): Promise<AuditRecord | undefined> {
     return this.read(async (c) => {
       if (this.auditLast === 0) return undefined;
@@ -1080,16 +1128,31 @@ export class DuckDbStore implements Store {
     );
   }
 
-  async enforceRetention(now: number): Promise<RetentionResult> {
+  async enforceRetention(now: number, options?: RetentionOptions): Promise<RetentionResult> {
     if (!this.instance) throw new StoreError('ERR_STORE_CLOSED', 'store is not open');
-    if (!Number.isFinite(now)) throw new StoreError('ERR_STORE_BAD_QUERY', 'now must be a time');
+    const o = checkRetention(now, options);
     const dropped: (Partition & { tbl: string })[] = [];
+    const held: Partition[] = [];
+    const counts = zeroRetentionCounts();
+    const heldIds = listValue([...o.heldIncidents]);
+    let keptAlerts = listValue([]);
+    // The deletion rules of derived rows, used to delete and, after the commit, to re-count.
+    const alertRule = `last_seen < $cut AND NOT list_contains($held, coalesce(incident_id, '')) AND NOT list_contains($kept, id)`;
+    const incidentRule = `last_seen < $cut AND NOT list_contains($held, id)`;
+    const rollupRule = (step: '1m' | '1h'): string => `t + ${STEP_MS[step]} <= $cut`;
     await this.write(async (c) => {
-      const cat = await this.rows(c, `SELECT kind, day, tbl FROM partitions ORDER BY day, kind DESC`);
+      const cat = await this.rows(
+        c,
+        `SELECT kind, day, tbl, row_count FROM partitions ORDER BY day, kind DESC`,
+      );
       for (const r of cat) {
         const day = s(r.day);
-        if (!dayExpired(day, now)) continue;
+        if (!dayExpired(day, o.now)) continue;
         const kind = s(r.kind) === 'evidence' ? 'evidence' : 'records';
+        if (o.heldDays.has(day)) {
+          held.push({ kind, day, rows: n(r.row_count) });
+          continue;
+        }
         const tbl = tableName(kind, day);
         const exists = await this.rows(c, `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = $t`, {
           t: tbl,
@@ -1099,10 +1162,40 @@ export class DuckDbStore implements Store {
         await c.run(`DROP TABLE IF EXISTS ${tbl}`);
         await c.run(`DELETE FROM partitions WHERE kind = $k AND day = $d`, { k: kind, d: day });
         dropped.push({ kind, day, rows, tbl });
+        counts[kind] += rows;
       }
+      if (o.derivedBefore === undefined) return;
+      const cut = big(o.derivedBefore);
+      if (o.heldIncidents.size > 0) {
+        const ids = new Set<string>();
+        const docs = (
+          await c.runAndReadAll(
+            `SELECT doc FROM incidents WHERE list_contains($1, id)`,
+            [heldIds],
+            [STR_LIST],
+          )
+        ).getRowObjectsJS() as Row[];
+        for (const d of docs) for (const a of parse<Incident>(d.doc).alerts) ids.add(a);
+        keptAlerts = listValue([...ids]);
+      }
+      const p = { cut, held: heldIds, kept: keptAlerts };
+      const t = { cut: BIGINT, held: STR_LIST, kept: STR_LIST };
+      counts.alerts = (await c.run(`DELETE FROM alerts WHERE ${alertRule}`, p, t)).rowsChanged;
+      counts.incidents = (
+        await c.run(
+          `DELETE FROM incidents WHERE ${incidentRule}`,
+          { cut, held: heldIds },
+          { cut: BIGINT, held: STR_LIST },
+        )
+      ).rowsChanged;
+      for (const step of ['1m', '1h'] as const)
+        counts[step === '1m' ? 'rollup_1m' : 'rollup_1h'] = (
+          await c.run(`DELETE FROM rollup_${step} WHERE ${rollupRule(step)}`, { cut }, { cut: BIGINT })
+        ).rowsChanged;
     });
     for (const p of dropped) this.parts.delete(`${p.kind}|${p.day}`);
-    // the proof: after the commit, none of the dropped tables exists or holds a row
+    // the proof: after the commit, none of the dropped tables exists or holds a row, and no derived
+    // row matches its deletion rule any more
     let remainingRows = 0;
     await this.read(async (c) => {
       for (const p of dropped) {
@@ -1117,15 +1210,64 @@ export class DuckDbStore implements Store {
         });
         remainingRows += cat.reduce((x, r) => x + n(r.row_count) + 1, 0);
       }
-    });
-    this.m.partitionsDropped.inc(dropped.length);
-    this.m.rowsDropped.inc(dropped.reduce((x, p) => x + p.rows, 0));
-    if (dropped.length > 0)
-      this.log.info(
-        { partitions: dropped.length, rows: dropped.reduce((x, p) => x + p.rows, 0), remainingRows },
-        'retention dropped partitions',
+      if (o.derivedBefore === undefined) return;
+      const cut = big(o.derivedBefore);
+      const count = async (
+        sql: string,
+        params: Record<string, DuckDBValue>,
+        types: Record<string, DuckDBType>,
+      ) => n((await c.runAndReadAll(sql, params, types)).getRowObjectsJS()[0]?.n);
+      remainingRows += await count(
+        `SELECT count(*) AS n FROM alerts WHERE ${alertRule}`,
+        { cut, held: heldIds, kept: keptAlerts },
+        { cut: BIGINT, held: STR_LIST, kept: STR_LIST },
       );
-    return { dropped: dropped.map(({ kind, day, rows }) => ({ kind, day, rows })), remainingRows };
+      remainingRows += await count(
+        `SELECT count(*) AS n FROM incidents WHERE ${incidentRule}`,
+        { cut, held: heldIds },
+        { cut: BIGINT, held: STR_LIST },
+      );
+      for (const step of ['1m', '1h'] as const)
+        remainingRows += await count(
+          `SELECT count(*) AS n FROM rollup_${step} WHERE ${rollupRule(step)}`,
+          { cut },
+          { cut: BIGINT },
+        );
+    });
+    const deleted = Object.values(counts).reduce((x, v) => x + v, 0);
+    this.m.partitionsDropped.inc(dropped.length);
+    this.m.rowsDropped.inc(deleted);
+    if (deleted > 0 || dropped.length > 0) {
+      await this.checkpoint();
+      this.log.info(
+        { partitions: dropped.length, rows: deleted, remainingRows },
+        'retention deleted expired data',
+      );
+    }
+    return {
+      dropped: dropped.map(({ kind, day, rows }) => ({ kind, day, rows })),
+      held,
+      counts,
+      remainingRows,
+    };
+  }
+
+  /**
+   * Moves committed changes from the WAL into the database file after a deletion, so that the
+   * deleted rows do not linger in the WAL (file-backed stores; queued behind the writes).
+   */
+  private checkpoint(): Promise<void> {
+    if (this.cfg.path === ':memory:') return Promise.resolve();
+    const run = async (): Promise<void> => {
+      try {
+        await this.conn().run('CHECKPOINT');
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'retention checkpoint deferred');
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
   }
 
   stats(): Promise<StoreStats> {

@@ -13,6 +13,7 @@ import { storeMetrics, type StoreMetrics } from '../metrics.ts';
 import {
   afterCursor,
   checkRange,
+  checkRetention,
   clampLimit,
   dayExpired,
   decodeCursor,
@@ -25,12 +26,15 @@ import {
   STEP_MS,
   type CursorPos,
   type RecordKeys,
+  uniqueIds,
+  zeroRetentionCounts,
 } from '../shape.ts';
 import {
   ALERTS_PROVIDER,
   MAX_LIMIT,
   MAX_SERIES_POINTS,
   type AlertQuery,
+  type AuditQuery,
   type AuditRecord,
   type CaseRecord,
   type EvidenceQuery,
@@ -40,6 +44,7 @@ import {
   type PageQuery,
   type Partition,
   type RecordQuery,
+  type RetentionOptions,
   type RetentionResult,
   type RollupPoint,
   type RollupStep,
@@ -239,6 +244,19 @@ export class MemoryStore implements Store {
         (e) => structuredClone(e.r),
         q,
       );
+    });
+  }
+
+  getRecords(ids: readonly string[]): Promise<SelectedRecord[]> {
+    return this.read(() => {
+      const wanted = uniqueIds(ids);
+      const found = new Map<string, SelectedRecord>();
+      for (const { r } of this.records)
+        if (wanted.has(r.recordId) && !found.has(r.recordId)) found.set(r.recordId, r);
+      return [...wanted].flatMap((id) => {
+        const r = found.get(id);
+        return r ? [structuredClone(r)] : [];
+      });
     });
   }
 
@@ -451,6 +469,25 @@ export class MemoryStore implements Store {
     });
   }
 
+  searchAudit(q: AuditQuery): Promise<AuditRecord[]> {
+    return this.read(() => {
+      if (q.beforeSeq !== undefined && !Number.isInteger(q.beforeSeq))
+        throw new StoreError('ERR_STORE_BAD_QUERY', 'beforeSeq must be an integer');
+      const n = clampLimit(q.limit);
+      const out: AuditRecord[] = [];
+      const start = Math.min(this.audit.length, (q.beforeSeq ?? Infinity) - 1);
+      for (let i = start - 1; i >= 0 && out.length < n; i--) {
+        const e = this.audit[i] as AuditRecord;
+        if (q.from !== undefined && e.at < q.from) continue;
+        if (q.to !== undefined && e.at >= q.to) continue;
+        if (q.actor !== undefined && e.actor !== q.actor) continue;
+        if (q.actionPrefix !== undefined && !e.action.startsWith(q.actionPrefix)) continue;
+        out.push(structuredClone(e));
+      }
+      return out;
+    });
+  }
+
   lastAudit(): Promise<AuditRecord | undefined> {
     return this.read(() => {
       const e = this.audit[this.audit.length - 1];
@@ -546,22 +583,68 @@ export class MemoryStore implements Store {
     return out.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.kind < b.kind ? 1 : -1));
   }
 
-  enforceRetention(now: number): Promise<RetentionResult> {
+  enforceRetention(now: number, options?: RetentionOptions): Promise<RetentionResult> {
     return this.read(() => {
-      if (!Number.isFinite(now)) throw new StoreError('ERR_STORE_BAD_QUERY', 'now must be a time');
-      const dropped = this.partitionList().filter((p) => dayExpired(p.day, now));
+      const o = checkRetention(now, options);
+      const expired = this.partitionList().filter((p) => dayExpired(p.day, o.now));
+      const dropped = expired.filter((p) => !o.heldDays.has(p.day));
+      const held = expired.filter((p) => o.heldDays.has(p.day));
+      const counts = zeroRetentionCounts();
       const recordDays = new Set(dropped.filter((p) => p.kind === 'records').map((p) => p.day));
       const evidenceDays = new Set(dropped.filter((p) => p.kind === 'evidence').map((p) => p.day));
-      if (recordDays.size > 0) this.records = this.records.filter((e) => !recordDays.has(e.day));
-      if (evidenceDays.size > 0) this.evidence = this.evidence.filter((e) => !evidenceDays.has(e.day));
+      if (recordDays.size > 0) {
+        const before = this.records.length;
+        this.records = this.records.filter((e) => !recordDays.has(e.day));
+        counts.records = before - this.records.length;
+      }
+      if (evidenceDays.size > 0) {
+        const before = this.evidence.length;
+        this.evidence = this.evidence.filter((e) => !evidenceDays.has(e.day));
+        counts.evidence = before - this.evidence.length;
+      }
       for (const d of recordDays) this.recordDays.delete(d);
       for (const d of evidenceDays) this.evidenceDays.delete(d);
-      const remainingRows =
+      let remainingRows =
         this.records.filter((e) => recordDays.has(e.day)).length +
         this.evidence.filter((e) => evidenceDays.has(e.day)).length;
+      if (o.derivedBefore !== undefined) {
+        const cut = o.derivedBefore;
+        const keptAlerts = new Set<string>();
+        for (const id of o.heldIncidents)
+          for (const a of this.incidents.get(id)?.alerts ?? []) keptAlerts.add(a);
+        const alertGoes = (a: Alert): boolean =>
+          a.lastSeen < cut &&
+          !keptAlerts.has(a.id) &&
+          !(a.incidentId !== undefined && o.heldIncidents.has(a.incidentId));
+        const incidentGoes = (i: Incident): boolean => i.lastSeen < cut && !o.heldIncidents.has(i.id);
+        for (const a of [...this.alerts.values()])
+          if (alertGoes(a)) {
+            this.alerts.delete(a.id);
+            counts.alerts++;
+          }
+        for (const i of [...this.incidents.values()])
+          if (incidentGoes(i)) {
+            this.incidents.delete(i.id);
+            counts.incidents++;
+          }
+        for (const step of ['1m', '1h'] as const) {
+          const table = step === '1m' ? 'rollup_1m' : 'rollup_1h';
+          const goes = (key: string): boolean =>
+            Number(key.slice(0, key.indexOf('|'))) + STEP_MS[step] <= cut;
+          for (const key of [...this.rollups[step].keys()])
+            if (goes(key)) {
+              this.rollups[step].delete(key);
+              counts[table]++;
+            }
+          remainingRows += [...this.rollups[step].keys()].filter(goes).length;
+        }
+        remainingRows +=
+          [...this.alerts.values()].filter(alertGoes).length +
+          [...this.incidents.values()].filter(incidentGoes).length;
+      }
       this.m.partitionsDropped.inc(dropped.length);
-      this.m.rowsDropped.inc(dropped.reduce((s, p) => s + p.rows, 0));
-      return { dropped, remainingRows };
+      this.m.rowsDropped.inc(Object.values(counts).reduce((x, n) => x + n, 0));
+      return { dropped, held, counts, remainingRows };
     });
   }
 
