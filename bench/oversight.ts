@@ -97,9 +97,10 @@ try {
   // ---- retention -------------------------------------------------------------------------------
   {
     const start = Date.UTC(2026, 0, 1);
-    // Records of `DAYS` retention days (channel retention 2 years in the shipped table: the
-    // deadline of a record is its event time + 2 years); the run happens in the middle of them.
-    const now = start + Math.floor(DAYS / 2) * DAY + 2 * 365 * DAY + 1;
+    // Records of `DAYS` retention days (deadline = event time + 2 years, the shipped retention of
+    // the channel); the run happens when the first half of the days has expired.
+    const RETAIN = 2 * 365 * DAY;
+    const now = start + Math.floor(DAYS / 2) * DAY + RETAIN + 1;
     const clock = new ManualClock(now);
     const data = join(dir, 'retention');
     const store = new DuckDbStore({ config: { path: join(data, 'acd.duckdb') } });
@@ -116,6 +117,7 @@ try {
             index: i,
             channel: 'specified-domestic-to-foreign',
             dstPort: 443,
+            retainUntil: start + Math.floor((i / RECORDS) * DAYS * DAY) + RETAIN,
           }),
         );
       await store.appendRecords(batch);
