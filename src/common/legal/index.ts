@@ -18,6 +18,8 @@ export {
   LegalParameterVersionSchema,
   LEGAL_PARAMETERS_FORMAT,
   DEADLINE_NAMES,
+  REPORT_SECTIONS,
+  type ReportSectionName,
   validateLegalParameterFile,
   type DeadlineName,
   type LegalParameterFile,

@@ -36,6 +36,21 @@ export const DEADLINE_NAMES = [
 /** One deadline name. */
 export type DeadlineName = (typeof DEADLINE_NAMES)[number];
 
+/**
+ * Sections of the transparency report (R-OVS-7) a version may list as its report fields; the
+ * service statistics are always reported. A version without the list reports every section.
+ */
+export const REPORT_SECTIONS = [
+  'approvals',
+  'inspections',
+  'communications',
+  'measures',
+  'reidentifications',
+  'retention',
+] as const;
+/** One report section. */
+export type ReportSectionName = (typeof REPORT_SECTIONS)[number];
+
 const DurationText = Type.String({
   pattern: LEGAL_DURATION_PATTERN,
   description: 'A duration: <n>ms|s|m|h|d (fixed) or <n>mo|y (calendar, UTC).',
@@ -75,6 +90,14 @@ export const LegalParameterVersionSchema = Type.Object(
       ),
       { minItems: 1, maxItems: 32 },
     ),
+    reportSections: Type.Optional(
+      Type.Array(Type.Union(REPORT_SECTIONS.map((r) => Type.Literal(r))), {
+        uniqueItems: true,
+        maxItems: REPORT_SECTIONS.length,
+        description:
+          'The transparency report sections this version requires (R-OVS-7, R-NF-2 report fields); absent: all.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -101,6 +124,8 @@ export class LegalParameters {
   readonly sectors: readonly string[];
   /** Approval kinds and their longest validity. */
   readonly approvalKinds: ReadonlyMap<ApprovalKind, LegalDuration>;
+  /** Transparency-report sections this version requires (report fields, R-NF-2). */
+  readonly reportSections: readonly ReportSectionName[];
   /**
    * `retention.default`: the retention of channels the version does not list, and the retention
    * job's deadline for derived data (alerts, incidents, rollups), which mixes channels.
@@ -139,6 +164,7 @@ export class LegalParameters {
       kinds.set(k.kind, dur(k.maxValidity, `approvalKinds.${i}.maxValidity`));
     });
     this.approvalKinds = kinds;
+    this.reportSections = [...(v.reportSections ?? REPORT_SECTIONS)];
   }
 
   /** Retention of records of a channel. */

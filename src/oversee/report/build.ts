@@ -7,7 +7,7 @@
  * What each figure counts is written on its type (types.ts) and in this folder's README.
  */
 import type { Clock } from '../../common/clock.ts';
-import type { LegalParameters, LegalParameterTable } from '../../common/legal/index.ts';
+import type { LegalParameters, LegalParameterTable, ReportSectionName } from '../../common/legal/index.ts';
 import { COMMUNICATION_TYPES } from '../../common/schema/case.ts';
 import {
   ALERTS_PROVIDER,
@@ -462,6 +462,13 @@ export async function buildTransparencyReport(
     throw new ReportPeriodError('the period ends before the first legal-parameter version takes effect');
   const params = legal.parametersAt(to - 1);
   const { approvals, measures } = await approvalSections(store, params, from, to, limits);
+  // Report fields are legal parameters (R-NF-2): a section the version in force at the end of the
+  // period does not require is marked, never silently dropped or shown as zero.
+  const required = new Set<string>(params.reportSections);
+  const field = <T>(name: ReportSectionName, value: Section<T>): Section<T> =>
+    required.has(name)
+      ? value
+      : notAvailable(`not a report field of legal-parameter version ${params.version}`);
   return {
     format: TRANSPARENCY_REPORT_FORMAT,
     period: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
@@ -470,12 +477,12 @@ export async function buildTransparencyReport(
     parameterVersions: versionsInForce(legal, from, to),
     sectors: [...params.sectors],
     sections: {
-      approvals,
-      inspections: await inspectionsSection(store, from, to, limits),
-      communications: await communicationsSection(store, from, to, limits),
-      measures,
-      reidentifications: await reidentificationsSection(store, from, to, limits),
-      retention: await retentionSection(store, from, to, limits),
+      approvals: field('approvals', approvals),
+      inspections: field('inspections', await inspectionsSection(store, from, to, limits)),
+      communications: field('communications', await communicationsSection(store, from, to, limits)),
+      measures: field('measures', measures),
+      reidentifications: field('reidentifications', await reidentificationsSection(store, from, to, limits)),
+      retention: field('retention', await retentionSection(store, from, to, limits)),
       service: await serviceSection(store, params, from, to, limits),
     },
   };

@@ -7,7 +7,11 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../common/clock.ts';
-import { shippedLegalParameters } from '../../common/legal/index.ts';
+import {
+  legalParametersFrom,
+  shippedLegalParameterFile,
+  shippedLegalParameters,
+} from '../../common/legal/index.ts';
 import { defaultServeConfig } from '../../serve/config.ts';
 import { createServer } from '../../serve/server.ts';
 import { testDeps, tokenOf } from '../../serve/testing.ts';
@@ -126,6 +130,30 @@ describe('transparency report', () => {
     expect(report.parameterVersion).toBe('jp-2025-05.1');
     expect(report.parameterVersions).toEqual(['jp-2025-05.1']);
     expect(report.sectors).toHaveLength(15);
+  });
+
+  it('reports the sections the legal parameters require; a future-dated version changes only later periods (R-NF-2)', async () => {
+    const file = shippedLegalParameterFile();
+    const base = file.versions[0]!;
+    const later = {
+      ...base,
+      version: 'later-1',
+      effectiveFrom: new Date(TO + 86_400_000).toISOString(),
+      reportSections: base.reportSections!.filter((x) => x !== 'reidentifications'),
+    };
+    const table = legalParametersFrom([{ label: 'test', value: { ...file, versions: [base, later] } }]);
+    const today = await buildTransparencyReport(store, { from: FROM, to: TO, legal: table, clock });
+    expect(today.sections).toEqual(report.sections);
+    const after = await buildTransparencyReport(store, {
+      from: TO + 86_400_000,
+      to: TO + 2 * 86_400_000,
+      legal: table,
+      clock,
+    });
+    expect(after.parameterVersion).toBe('later-1');
+    const reid = after.sections.reidentifications;
+    expect(isNotAvailable(reid) && reid.reason).toBe('not a report field of legal-parameter version later-1');
+    expect(isNotAvailable(after.sections.approvals)).toBe(false);
   });
 
   it('marks figures no feature produces as not available, never 0', async () => {
