@@ -55,6 +55,7 @@ import type { DetectConfig } from '../../detect/index.ts';
 import type { CorrelateConfig } from '../../correlate/index.ts';
 import { createCentre, type Centre } from '../centre/centre.ts';
 import { startOversight, type Oversight } from '../centre/oversight.ts';
+import { seedDemoCases } from './oversight-seed.ts';
 import { edgeRoutes, startEmbeddedEdges, stopEmbeddedEdges, type EmbeddedEdge } from '../embedded/edges.ts';
 import { demoSchedule, scheduleFor } from './schedule.ts';
 
@@ -274,6 +275,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       ...(o.retention !== undefined ? { retention: o.retention } : {}),
       ...(o.reidentification !== undefined ? { reidentification: o.reidentification } : {}),
     });
+    await seedDemoCases(store, oversight.cases, indicators, o.clock.now());
     centre = createCentre(
       { clock: o.clock, logger: o.logger, metrics, bus, store, events },
       {
