@@ -300,4 +300,21 @@ describe('examples', () => {
       expect(r.code, `${f}: ${r.err}`).toBe(0);
     }
   });
+
+  it('acd config check recognises a centre file and names its bad key', async () => {
+    const ok = await run(['config', 'check', join(ROOT, 'examples', 'centre.yaml')]);
+    expect(ok.out).toContain('(acd centre file)');
+    const dir = mkdtempSync(join(tmpdir(), 'acd-config-centre-'));
+    try {
+      const bad = join(dir, 'centre.yaml');
+      writeFileSync(bad, 'centre:\n  retentionInterval: 5s\n');
+      const r = await run(['config', 'check', bad]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('centre.retentionInterval');
+      const env = await run(['config', 'env', '--for', 'centre']);
+      expect(env.out).toContain('ACD_CENTRE__RETENTION_INTERVAL\tcentre.retentionInterval');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
