@@ -1,157 +1,25 @@
-import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AcdError, InputError, UsageError } from '../../common/errors.ts';
+import { UsageError } from '../../common/errors.ts';
 import { APPROVAL_KINDS } from '../../common/schema/approval.ts';
 import { CASE_STATES, COMMUNICATION_TYPES } from '../../common/schema/case.ts';
 import { checkCommunicationBody, MAX_CASE_FILE_BYTES, parseCaseFile } from '../../oversee/cases/index.ts';
+import {
+  apiClient as client,
+  apiOptions,
+  choice,
+  limitOf,
+  listAll,
+  printJson,
+  readSmallFile,
+  TOKEN_ENV,
+  type ApiOptions,
+} from '../api-client.ts';
 import type { CliContext } from '../context.ts';
-
-/** Where a running centre's API listens by default. */
-export const DEFAULT_API = 'http://127.0.0.1:8080';
-/** The environment variable holding the bearer token. */
-export const TOKEN_ENV = 'ACD_TOKEN';
-/** How long one API call may take. */
-const REQUEST_TIMEOUT_MS = 30_000;
-/** Pages `list --all` follows at most (100 000 items at the largest page size). */
-const MAX_PAGES = 100;
-
-interface ApiOptions {
-  api: string;
-  purpose?: string;
-}
-
-/** An error answer of the API (RFC 9457 problem), with its stable code. */
-export class ApiProblemError extends AcdError {
-  readonly status: number;
-  constructor(status: number, code: string, detail: string) {
-    super(code, `${status}: ${detail}`);
-    this.status = status;
-  }
-}
-
-/** A small client of the centre API for the CLI (data on stdout, logs on stderr). */
-function client(ctx: CliContext, opts: ApiOptions, env: NodeJS.ProcessEnv = process.env) {
-  const token = env[TOKEN_ENV];
-  if (token === undefined || token === '')
-    throw new UsageError(`set ${TOKEN_ENV} to an API token (acd users token create …)`);
-  let base: URL;
-  try {
-    base = new URL(opts.api);
-  } catch {
-    throw new UsageError(`--api: not a URL: ${opts.api}`);
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:')
-    throw new UsageError('--api: http or https only');
-  return async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const url = new URL(path, base);
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(opts.purpose !== undefined ? { 'x-acd-purpose': opts.purpose } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
-      });
-    } catch (err) {
-      throw new AcdError(
-        'ERR_UNAVAILABLE',
-        `cannot reach the centre at ${base.origin} (${(err as Error).message})`,
-        {
-          cause: err,
-        },
-      );
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text === '' ? null : (JSON.parse(text) as unknown);
-    } catch {
-      throw new AcdError(
-        'ERR_UNAVAILABLE',
-        `${method} ${url.pathname}: the answer is not JSON (${res.status})`,
-      );
-    }
-    if (!res.ok) {
-      const p = (typeof json === 'object' && json !== null ? json : {}) as {
-        code?: unknown;
-        detail?: unknown;
-      };
-      throw new ApiProblemError(
-        res.status,
-        typeof p.code === 'string' ? p.code : 'ERR_HTTP',
-        typeof p.detail === 'string' ? p.detail : res.statusText || 'request failed',
-      );
-    }
-    return json as T;
-  };
-}
-
-type Call = ReturnType<typeof client>;
-
-function printJson(ctx: CliContext, v: unknown): void {
-  ctx.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
-}
-
-async function listAll(
-  ctx: CliContext,
-  call: Call,
-  path: string,
-  query: URLSearchParams,
-  all: boolean,
-): Promise<void> {
-  let cursor: string | null = null;
-  let pages = 0;
-  let n = 0;
-  do {
-    const q = new URLSearchParams(query);
-    if (cursor !== null) q.set('cursor', cursor);
-    const page: { items: unknown[]; next: string | null } = await call('GET', `${path}?${q.toString()}`);
-    // NDJSON: one item per line, so that `jq` and `grep` work on long lists.
-    for (const item of page.items) ctx.stdout.write(`${JSON.stringify(item)}\n`);
-    n += page.items.length;
-    cursor = page.next;
-    pages++;
-  } while (all && cursor !== null && pages < MAX_PAGES);
-  ctx.stderr.write(`acd: ${n} items${cursor !== null ? ' (more: use --all)' : ''}\n`);
-}
-
-function choice(name: string, value: string | undefined, allowed: readonly string[]): string | undefined {
-  if (value !== undefined && !allowed.includes(value))
-    throw new UsageError(`${name}: one of ${allowed.join(', ')}`);
-  return value;
-}
-
-function limitOf(s: string | undefined): string {
-  const n = Number(s ?? '100');
-  if (!Number.isInteger(n) || n < 1) throw new UsageError('--limit: a positive integer');
-  return String(Math.min(n, 1000));
-}
-
-async function readSmallFile(path: string): Promise<string> {
-  try {
-    if ((await stat(path)).size > MAX_CASE_FILE_BYTES) throw new InputError(path, 'too large');
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (err instanceof AcdError) throw err;
-    throw new InputError(path, 'cannot read', { cause: err });
-  }
-}
 
 async function textOf(opts: { text?: string; textFile?: string }): Promise<string> {
   if ((opts.text === undefined) === (opts.textFile === undefined))
     throw new UsageError('give exactly one of --text and --text-file');
-  return opts.text ?? (await readSmallFile(opts.textFile ?? ''));
-}
-
-function apiOptions(cmd: Command): Command {
-  return cmd
-    .option('--api <url>', 'the centre API', DEFAULT_API)
-    .option('--purpose <purpose>', 'X-ACD-Purpose (default: the token’s default purpose)');
+  return opts.text ?? (await readSmallFile(opts.textFile ?? '', MAX_CASE_FILE_BYTES));
 }
 
 /** `acd cases …` and `acd communications …`: clients of a running centre's API. */
@@ -204,7 +72,7 @@ Examples:
   apiOptions(cases.command('create').description('create a draft from a JSON or YAML file'))
     .requiredOption('--file <file>', 'the case (the body of POST /api/cases; see docs/oversight.md)')
     .action(async (opts: ApiOptions & { file: string }) => {
-      const body = parseCaseFile(await readSmallFile(opts.file), opts.file);
+      const body = parseCaseFile(await readSmallFile(opts.file, MAX_CASE_FILE_BYTES), opts.file);
       const c: { id: string } = await client(ctx, opts)('POST', '/api/cases', body);
       printJson(ctx, c);
       ctx.stderr.write(`acd cases: created ${c.id} (draft)\n`);

@@ -13,6 +13,7 @@ import { registerEval } from './eval.ts';
 import { registerGenerate } from './generate.ts';
 import { registerKeys } from './keys.ts';
 import { registerPrefixes } from './prefixes.ts';
+import { registerReidentify } from './reidentify.ts';
 import { registerRetention } from './retention.ts';
 import { registerReport } from './report.ts';
 import { registerUsers } from './users.ts';
@@ -35,4 +36,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerUsers(program, ctx);
   registerCases(program, ctx);
   registerReport(program, ctx);
+  registerReidentify(program, ctx);
 }
