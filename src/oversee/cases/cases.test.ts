@@ -680,6 +680,32 @@ describe('commission communications', () => {
     expect((await h.service.listCommunications({ type: 'notification', limit: 10 })).items).toEqual([]);
   });
 
+  it('lets each side record what it sends and answer what it received (R-OVS-6)', async () => {
+    const base = { type: 'request' as const, subject: 's', text: 't' };
+    await expect(
+      h.service.createCommunication({ ...base, direction: 'from-commission' }, analyst),
+    ).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(
+      h.service.createCommunication({ ...base, direction: 'to-commission' }, inspector),
+    ).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    const fromCommission = await h.service.createCommunication(
+      { ...base, direction: 'from-commission' },
+      inspector,
+    );
+    await expect(h.service.respond(fromCommission.id, 'self-answer', inspector)).rejects.toMatchObject({
+      code: 'ERR_FORBIDDEN',
+    });
+    expect((await h.service.respond(fromCommission.id, 'answer', analyst)).state).toBe('answered');
+    const toCommission = await h.service.createCommunication(
+      { ...base, direction: 'to-commission' },
+      analyst,
+    );
+    await expect(h.service.respond(toCommission.id, 'self-answer', analyst)).rejects.toMatchObject({
+      code: 'ERR_FORBIDDEN',
+    });
+    expect((await h.service.respond(toCommission.id, 'noted', inspector)).state).toBe('answered');
+  });
+
   it('refuses a due date on a notification, an unknown case, and empty text', async () => {
     const base = { type: 'request' as const, direction: 'to-commission' as const, subject: 's', text: 't' };
     await expect(
@@ -692,8 +718,8 @@ describe('commission communications', () => {
       ValidationError,
     );
     const m = await h.service.createCommunication(base, analyst);
-    await expect(h.service.respond(m.id, ' ', analyst)).rejects.toBeInstanceOf(ValidationError);
-    await expect(h.service.respond('com-404', 'x', analyst)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(h.service.respond(m.id, ' ', inspector)).rejects.toBeInstanceOf(ValidationError);
+    await expect(h.service.respond('com-404', 'x', inspector)).rejects.toBeInstanceOf(NotFoundError);
   });
 });
 

@@ -49,7 +49,7 @@ import {
   type SignedDocument,
   type SigningKey,
 } from '../../common/signing/index.ts';
-import { NotFoundError, ValidationError } from '../../serve/errors.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../serve/errors.ts';
 import type { ControlMessage } from '../../transport/bus.ts';
 import { MAX_LIMIT, type CaseRecord, type Page, type Store } from '../../store/types.ts';
 import type { AuditInput } from '../audit/log.ts';
@@ -62,6 +62,11 @@ export interface CaseActor {
   role: string;
   /** Declared purpose (`X-ACD-Purpose`), recorded in the audit log. */
   purpose: string;
+}
+
+/** True for the commission's side (inspectors) of a communication. */
+function isCommission(actor: CaseActor): boolean {
+  return actor.role === 'inspector';
 }
 
 /** The actor of automatic changes (expiry). */
@@ -991,6 +996,14 @@ export function createCaseService(deps: CaseServiceDeps): CaseService {
         throw new ValidationError('body.type', 'unknown communication type');
       if (input.direction !== 'from-commission' && input.direction !== 'to-commission')
         throw new ValidationError('body.direction', 'unknown direction');
+      // Each side records what it sends: the commission (inspectors) what comes from it, the
+      // office what goes to the commission.
+      if ((input.direction === 'from-commission') !== isCommission(actor))
+        throw new ForbiddenError(
+          input.direction === 'from-commission'
+            ? 'only the commission (an inspector) records what comes from the commission'
+            : 'the commission does not record communications to itself',
+        );
       if (input.dueAt !== undefined) {
         checkTime('dueAt', input.dueAt);
         if (input.type === 'notification')
@@ -1042,6 +1055,13 @@ export function createCaseService(deps: CaseServiceDeps): CaseService {
         );
       return locked(id, async () => {
         const m = await loadCommunication(id);
+        // The side a communication was addressed to answers it.
+        if ((m.body.direction === 'to-commission') !== isCommission(actor))
+          throw new ForbiddenError(
+            m.body.direction === 'to-commission'
+              ? 'the commission (an inspector) answers what was sent to it'
+              : 'the office answers what the commission sent',
+          );
         const now = clock.now();
         const u: Communication = {
           ...m,
