@@ -97,7 +97,7 @@ export function parseCaseFile(text: string, label = 'file'): CaseCreateBody {
     throw new ValidationError(label, `larger than ${MAX_CASE_FILE_BYTES} bytes`);
   let value: unknown;
   try {
-    value = parseYaml(text, { maxAliasCount: 100 });
+    value = parseYaml(text, { maxAliasCount: 100, logLevel: 'error' });
   } catch (err) {
     throw new ValidationError(
       label,
