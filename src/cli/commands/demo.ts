@@ -65,7 +65,11 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option('--port <port>', 'dashboard and API port', '8080')
     .option('--host <address>', 'address to listen on (plain HTTP only on loopback)', '127.0.0.1')
     .option('--data <dir>', 'data directory (store, edge keys and spools, caches)', './data')
-    .option('--fresh', 'start over: delete the store and the edges’ state under --data first', false)
+    .option(
+      '--fresh',
+      'start over: delete the store, the edges’ state, the audit checkpoints and deletion certificates under --data first (keys and users stay)',
+      false,
+    )
     .addOption(
       new Option('--rate <flows/s>', 'generated flow records per second of wall time').default('2000'),
     )

@@ -217,6 +217,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await rm(join(o.dataDir, 'acd.duckdb'), { force: true });
     await rm(join(o.dataDir, 'acd.duckdb.wal'), { force: true });
     await rm(join(o.dataDir, 'edges'), { recursive: true, force: true });
+    // The audit chain and the deletion certificates live in the store that was just removed: their
+    // signed checkpoints and certificate file go with it, or verification would report the new
+    // chain as tampered. Keys and users (access.json) stay.
+    await rm(join(o.dataDir, 'audit'), { recursive: true, force: true });
+    await rm(join(o.dataDir, 'retention'), { recursive: true, force: true });
   }
   await mkdir(o.dataDir, { recursive: true });
   const metrics = new MetricsRegistry();
