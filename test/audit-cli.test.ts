@@ -7,42 +7,17 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
 import { ManualClock } from '../src/common/clock.ts';
-import { createLogger } from '../src/common/logging.ts';
 import { checkpointFileOf } from '../src/cli/commands/audit.ts';
 import { createAuditLog } from '../src/oversee/audit/index.ts';
 import { KeyStore } from '../src/oversee/keys/index.ts';
 import { createStore } from '../src/store/index.ts';
+import { acdOn } from './helpers/cli.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 2, 1, 8, 0, 0));
 
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
-
-async function acd(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await main(argv, {
-    stdout: out.stream,
-    stderr: err.stream,
-    clock,
-    logger: createLogger({ level: 'silent' }),
-    interactive: false,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const acd = acdOn(clock);
 
 let dir: string;
 let data: string;

@@ -9,11 +9,8 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
-import { createLogger } from '../src/common/logging.ts';
 import { shippedLegalParameters } from '../src/common/legal/index.ts';
 import { SigningKey } from '../src/common/signing/index.ts';
 import { casesPlugin, createCaseService } from '../src/oversee/cases/index.ts';
@@ -21,20 +18,10 @@ import type { Role } from '../src/serve/access.ts';
 import { defaultServeConfig } from '../src/serve/config.ts';
 import { createServer, type ApiServer } from '../src/serve/server.ts';
 import { testDeps, tokenOf } from '../src/serve/testing.ts';
+import { runAcd, type AcdRun } from './helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const run = promisify(execFile);
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 let dir: string;
 let server: ApiServer;
@@ -43,29 +30,8 @@ let api: string;
 const published: string[] = [];
 
 /** Runs `acd …` in process as `role` (the token goes through ACD_TOKEN, as for the real CLI). */
-async function acd(
-  role: Role | null,
-  ...argv: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = capture();
-  const err = capture();
-  const before = process.env.ACD_TOKEN;
-  if (role === null) delete process.env.ACD_TOKEN;
-  else process.env.ACD_TOKEN = tokenOf(role);
-  try {
-    const code = await main(argv, {
-      stdout: out.stream,
-      stderr: err.stream,
-      clock: deps.clock,
-      logger: createLogger({ level: 'silent' }),
-      interactive: false,
-      signal: new AbortController().signal,
-    });
-    return { code, stdout: out.text(), stderr: err.text() };
-  } finally {
-    if (before === undefined) delete process.env.ACD_TOKEN;
-    else process.env.ACD_TOKEN = before;
-  }
+function acd(role: Role | null, ...argv: string[]): Promise<AcdRun> {
+  return runAcd(role === null ? null : tokenOf(role), deps.clock, argv);
 }
 
 beforeAll(async () => {

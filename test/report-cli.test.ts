@@ -9,48 +9,23 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
 import { ManualClock } from '../src/common/clock.ts';
 import { shippedLegalParameters } from '../src/common/legal/index.ts';
-import { createLogger } from '../src/common/logging.ts';
 import { reportPlugin, type TransparencyReport } from '../src/oversee/report/index.ts';
 import { expectedCounts, loadFixture, reportFixture } from '../src/oversee/report/testing.ts';
 import { defaultServeConfig } from '../src/serve/config.ts';
 import { createServer } from '../src/serve/server.ts';
 import { testDeps, tokenOf } from '../src/serve/testing.ts';
 import { createStore } from '../src/store/index.ts';
+import { acdOn } from './helpers/cli.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 4, 1, 8));
 const FROM = Date.UTC(2026, 2, 1);
 const TO = Date.UTC(2026, 3, 1);
 
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
-
-async function acd(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await main(argv, {
-    stdout: out.stream,
-    stderr: err.stream,
-    clock,
-    logger: createLogger({ level: 'silent' }),
-    interactive: false,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const acd = acdOn(clock);
 
 let dir: string;
 let data: string;

@@ -7,44 +7,19 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
 import { ManualClock } from '../src/common/clock.ts';
-import { createLogger } from '../src/common/logging.ts';
 import { readAllAudit } from '../src/oversee/audit/index.ts';
 import { certificateFileOf } from '../src/oversee/retention/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { alertOf, flowRecord } from '../src/store/testing.ts';
+import { acdOn } from './helpers/cli.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 2, 1, 8);
 const clock = new ManualClock(NOW);
 
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
-
-async function acd(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await main(argv, {
-    stdout: out.stream,
-    stderr: err.stream,
-    clock,
-    logger: createLogger({ level: 'silent' }),
-    interactive: false,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const acd = acdOn(clock);
 
 let dir: string;
 let data: string;

@@ -6,39 +6,13 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
 import { ManualClock } from '../src/common/clock.ts';
-import { createLogger } from '../src/common/logging.ts';
 import { AccessRegistry } from '../src/oversee/access/index.ts';
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
+import { acdOn } from './helpers/cli.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
-
-async function acd(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await main(argv, {
-    stdout: out.stream,
-    stderr: err.stream,
-    clock,
-    logger: createLogger({ level: 'silent' }),
-    interactive: false,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const acd = acdOn(clock);
 
 describe('acd users', () => {
   let dir: string;

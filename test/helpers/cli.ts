@@ -27,15 +27,19 @@ function capture(): { stream: Writable; text: () => string } {
 }
 
 /**
- * Runs `acd argv…` in process with `token` in `ACD_TOKEN` (`null`: unset), restoring the variable
- * afterwards. Runs must not overlap (the environment is process-wide).
+ * Runs `acd argv…` in process with `token` in `ACD_TOKEN` (`null`: unset; `undefined`: left as it
+ * is), restoring the variable afterwards. Runs must not overlap (the environment is process-wide).
  */
-export async function runAcd(token: string | null, clock: Clock, argv: readonly string[]): Promise<AcdRun> {
+export async function runAcd(
+  token: string | null | undefined,
+  clock: Clock,
+  argv: readonly string[],
+): Promise<AcdRun> {
   const out = capture();
   const err = capture();
   const before = process.env.ACD_TOKEN;
   if (token === null) delete process.env.ACD_TOKEN;
-  else process.env.ACD_TOKEN = token;
+  else if (token !== undefined) process.env.ACD_TOKEN = token;
   try {
     const code = await main([...argv], {
       stdout: out.stream,
@@ -50,4 +54,9 @@ export async function runAcd(token: string | null, clock: Clock, argv: readonly 
     if (before === undefined) delete process.env.ACD_TOKEN;
     else process.env.ACD_TOKEN = before;
   }
+}
+
+/** `acd …` in process on `clock`, with the environment as it is (for commands that need no token). */
+export function acdOn(clock: Clock): (...argv: string[]) => Promise<AcdRun> {
+  return (...argv) => runAcd(undefined, clock, argv);
 }
