@@ -19,11 +19,13 @@ import { defaultServeConfig } from '../src/serve/config.ts';
 import { createServer } from '../src/serve/server.ts';
 import { testDeps, tokenOf } from '../src/serve/testing.ts';
 import { createStore } from '../src/store/index.ts';
-import { acdOn } from './helpers/cli.ts';
+import { acdOn, runAcd } from './helpers/cli.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 4, 1, 8));
 const FROM = Date.UTC(2026, 2, 1);
 const TO = Date.UTC(2026, 3, 1);
+/** `acd report transparency` of March 2026 (`--to` includes its day). */
+const PERIOD = ['report', 'transparency', '--from', '2026-03-01', '--to', '2026-03-31'];
 
 const acd = acdOn(clock);
 
@@ -54,18 +56,7 @@ afterAll(async () => {
 
 describe('acd report transparency', () => {
   it('writes a JSON report of a DuckDB store that reconciles with the stored cases', async () => {
-    const r = await acd(
-      'report',
-      'transparency',
-      '--from',
-      '2026-03-01',
-      '--to',
-      '2026-03-31',
-      '--format',
-      'json',
-      '--data',
-      data,
-    );
+    const r = await acd(...PERIOD, '--format', 'json', '--data', data);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as TransparencyReport;
     const want = expectedCounts(fx, FROM, TO);
@@ -97,40 +88,8 @@ describe('acd report transparency', () => {
   it('writes Markdown and HTML to --out and records itself in the audit log as the local administrator', async () => {
     const md = join(dir, 'report.md');
     const html = join(dir, 'report.html');
-    expect(
-      (
-        await acd(
-          'report',
-          'transparency',
-          '--from',
-          '2026-03-01',
-          '--to',
-          '2026-03-31',
-          '--out',
-          md,
-          '--data',
-          data,
-        )
-      ).code,
-    ).toBe(0);
-    expect(
-      (
-        await acd(
-          'report',
-          'transparency',
-          '--from',
-          '2026-03-01',
-          '--to',
-          '2026-03-31',
-          '--format',
-          'html',
-          '-o',
-          html,
-          '--data',
-          data,
-        )
-      ).code,
-    ).toBe(0);
+    expect((await acd(...PERIOD, '--out', md, '--data', data)).code).toBe(0);
+    expect((await acd(...PERIOD, '--format', 'html', '-o', html, '--data', data)).code).toBe(0);
     expect(await readFile(md, 'utf8')).toMatch(
       /^# Transparency report 2026-03-01 – 2026-04-01\n[\s\S]*Takedowns: not available/,
     );
@@ -171,46 +130,17 @@ describe('acd report transparency', () => {
     await loadFixture(deps.store, fx);
     const server = createServer(deps, defaultServeConfig({ host: '127.0.0.1', port: 0 }));
     await server.start();
-    const saved = process.env.ACD_TOKEN;
+    const url = server.address()!.url;
     try {
-      process.env.ACD_TOKEN = tokenOf('inspector');
-      const url = server.address()!.url;
-      const r = await acd(
-        'report',
-        'transparency',
-        '--from',
-        '2026-03-01',
-        '--to',
-        '2026-03-31',
-        '--format',
-        'json',
-        '--api',
-        url,
-      );
+      const r = await runAcd(tokenOf('inspector'), clock, [...PERIOD, '--format', 'json', '--api', url]);
       expect(r.code, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout) as TransparencyReport;
       expect(report.sections.measures).toEqual(expectedCounts(fx, FROM, TO).measures);
-      process.env.ACD_TOKEN = tokenOf('analyst');
-      const denied = await acd(
-        'report',
-        'transparency',
-        '--from',
-        '2026-03-01',
-        '--to',
-        '2026-03-31',
-        '--api',
-        url,
-      );
+      const denied = await runAcd(tokenOf('analyst'), clock, [...PERIOD, '--api', url]);
       expect(denied.code).toBe(1);
       expect(denied.stderr).toMatch(/403/);
-      delete process.env.ACD_TOKEN;
-      expect(
-        (await acd('report', 'transparency', '--from', '2026-03-01', '--to', '2026-03-31', '--api', url))
-          .code,
-      ).toBe(2);
+      expect((await runAcd(null, clock, [...PERIOD, '--api', url])).code).toBe(2);
     } finally {
-      if (saved === undefined) delete process.env.ACD_TOKEN;
-      else process.env.ACD_TOKEN = saved;
       await server.stop();
     }
   });
