@@ -128,3 +128,47 @@ export function useTick(ms: number): number {
   }, [ms]);
   return n;
 }
+
+/**
+ * The "Newest / Older" pager of a cursor-paged list: `atNewest` disables the first button, `next`
+ * (the page's `next` cursor; null or undefined at the end) the second.
+ */
+export function Pager(props: {
+  atNewest: boolean;
+  next: string | null | undefined;
+  onNewest: () => void;
+  onOlder: (cursor: string) => void;
+  label?: string;
+}) {
+  const { next } = props;
+  return (
+    <nav class="pager" aria-label={props.label ?? 'Pages'}>
+      <button type="button" disabled={props.atNewest} onClick={props.onNewest}>
+        Newest
+      </button>
+      <button
+        type="button"
+        disabled={typeof next !== 'string'}
+        onClick={() => {
+          if (typeof next === 'string') props.onOlder(next);
+        }}
+      >
+        Older
+      </button>
+    </nav>
+  );
+}
+
+/** The row a table shows when a loaded page is empty (nothing while loading). */
+export function EmptyRow(props: {
+  items: readonly unknown[] | undefined;
+  cols: number;
+  children: ComponentChildren;
+}) {
+  if (props.items === undefined || props.items.length > 0) return null;
+  return (
+    <tr>
+      <td colSpan={props.cols}>{props.children}</td>
+    </tr>
+  );
+}

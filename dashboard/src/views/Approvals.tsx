@@ -10,7 +10,7 @@ import { useState } from 'preact/hooks';
 import { decideCase, getCase, listCases, overdueCases } from '../api.ts';
 import { href, navigate, type Route } from '../router.ts';
 import type { ApiCase, PageResponse } from '../types.ts';
-import { Card, ErrorBox, StateBadge, Time, useResource } from '../ui.tsx';
+import { Card, ErrorBox, StateBadge, Time, useResource, EmptyRow, Pager } from '../ui.tsx';
 
 /** Approval-case states (src/common/schema/case.ts `CASE_STATES`). */
 const STATES = ['draft', 'submitted', 'approved', 'rejected', 'expired', 'revoked'];
@@ -168,28 +168,17 @@ export function Approvals(props: { route: Route; canDecide: boolean }) {
               </td>
             </tr>
           ))}
-          {page.data !== undefined && page.data.items.length === 0 ? (
-            <tr>
-              <td colSpan={8}>No approval cases match.</td>
-            </tr>
-          ) : null}
+          <EmptyRow items={page.data?.items} cols={8}>
+            No approval cases match.
+          </EmptyRow>
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={cursor === ''} onClick={() => navigate(href(['approvals'], filters))}>
-          Newest
-        </button>
-        <button
-          type="button"
-          disabled={page.data?.next === null || page.data?.next === undefined}
-          onClick={() => {
-            const next = page.data?.next;
-            if (typeof next === 'string') navigate(href(['approvals'], { ...filters, cursor: next }));
-          }}
-        >
-          Older
-        </button>
-      </nav>
+      <Pager
+        atNewest={cursor === ''}
+        next={page.data?.next}
+        onNewest={() => navigate(href(['approvals'], filters))}
+        onOlder={(next) => navigate(href(['approvals'], { ...filters, cursor: next }))}
+      />
     </div>
   );
 }

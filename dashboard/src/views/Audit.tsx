@@ -8,7 +8,7 @@ import { searchAudit, verifyAudit } from '../api.ts';
 import { utcParam } from '../params.ts';
 import { href, navigate, type Route } from '../router.ts';
 import type { AuditVerdict } from '../types.ts';
-import { ErrorBox, Time, useResource } from '../ui.tsx';
+import { ErrorBox, Time, useResource, EmptyRow, Pager } from '../ui.tsx';
 
 const PAGE_SIZE = 100;
 const FILTER_KEYS = ['from', 'to', 'actor', 'action'] as const;
@@ -190,28 +190,17 @@ export function Audit(props: { route: Route }) {
               </tr>
             );
           })}
-          {page.data !== undefined && page.data.items.length === 0 ? (
-            <tr>
-              <td colSpan={9}>No audit entries match.</td>
-            </tr>
-          ) : null}
+          <EmptyRow items={page.data?.items} cols={9}>
+            No audit entries match.
+          </EmptyRow>
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={cursor === ''} onClick={() => navigate(href(['audit'], filters))}>
-          Newest
-        </button>
-        <button
-          type="button"
-          disabled={page.data?.next === null || page.data?.next === undefined}
-          onClick={() => {
-            const next = page.data?.next;
-            if (typeof next === 'string') navigate(href(['audit'], { ...filters, cursor: next }));
-          }}
-        >
-          Older
-        </button>
-      </nav>
+      <Pager
+        atNewest={cursor === ''}
+        next={page.data?.next}
+        onNewest={() => navigate(href(['audit'], filters))}
+        onOlder={(next) => navigate(href(['audit'], { ...filters, cursor: next }))}
+      />
     </div>
   );
 }

@@ -8,7 +8,16 @@ import { href, navigate } from '../router.ts';
 import type { Route } from '../router.ts';
 import { useLive } from '../state.ts';
 import type { IncidentSummary, PageResponse } from '../types.ts';
-import { ErrorBox, SeverityBadge, StateBadge, Time, useResource, useThrottled } from '../ui.tsx';
+import {
+  ErrorBox,
+  SeverityBadge,
+  StateBadge,
+  Time,
+  useResource,
+  useThrottled,
+  EmptyRow,
+  Pager,
+} from '../ui.tsx';
 
 const STATES = ['new', 'triaged', 'notified', 'mitigated', 'closed'];
 const SEVERITIES = ['low', 'medium', 'high', 'critical'];
@@ -174,28 +183,17 @@ export function Incidents(props: { route: Route }) {
               </td>
             </tr>
           ))}
-          {page.data !== undefined && page.data.items.length === 0 ? (
-            <tr>
-              <td colSpan={8}>No incidents match.</td>
-            </tr>
-          ) : null}
+          <EmptyRow items={page.data?.items} cols={8}>
+            No incidents match.
+          </EmptyRow>
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={cursor === ''} onClick={() => navigate(href(['incidents'], filters))}>
-          Newest
-        </button>
-        <button
-          type="button"
-          disabled={page.data?.next === null || page.data?.next === undefined}
-          onClick={() => {
-            const next = page.data?.next;
-            if (typeof next === 'string') navigate(href(['incidents'], { ...filters, cursor: next }));
-          }}
-        >
-          Older
-        </button>
-      </nav>
+      <Pager
+        atNewest={cursor === ''}
+        next={page.data?.next}
+        onNewest={() => navigate(href(['incidents'], filters))}
+        onOlder={(next) => navigate(href(['incidents'], { ...filters, cursor: next }))}
+      />
     </div>
   );
 }

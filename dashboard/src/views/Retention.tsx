@@ -7,7 +7,7 @@
 import { useState } from 'preact/hooks';
 import { listCertificates, retentionStatus } from '../api.ts';
 import { href } from '../router.ts';
-import { Card, ErrorBox, fmtNum, Time, useResource, useTick } from '../ui.tsx';
+import { Card, ErrorBox, fmtNum, Time, useResource, useTick, EmptyRow, Pager } from '../ui.tsx';
 
 const CERT_PAGE = 20;
 /** Refresh of the status (the job runs rarely; a minute is plenty). */
@@ -205,28 +205,18 @@ export function Retention() {
                   </td>
                 </tr>
               ))}
-              {certs.data !== undefined && certs.data.items.length === 0 ? (
-                <tr>
-                  <td colSpan={8}>No deletion certificate yet.</td>
-                </tr>
-              ) : null}
+              <EmptyRow items={certs.data?.items} cols={8}>
+                No deletion certificate yet.
+              </EmptyRow>
             </tbody>
           </table>
-          <nav class="pager" aria-label="Certificate pages">
-            <button type="button" disabled={cursors.length === 0} onClick={() => setCursors([])}>
-              Newest
-            </button>
-            <button
-              type="button"
-              disabled={certs.data?.next === null || certs.data?.next === undefined}
-              onClick={() => {
-                const next = certs.data?.next;
-                if (typeof next === 'string') setCursors((cs) => [...cs, next]);
-              }}
-            >
-              Older
-            </button>
-          </nav>
+          <Pager
+            label="Certificate pages"
+            atNewest={cursors.length === 0}
+            next={certs.data?.next}
+            onNewest={() => setCursors([])}
+            onOlder={(next) => setCursors((cs) => [...cs, next])}
+          />
         </Card>
       </div>
     </div>
