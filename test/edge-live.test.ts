@@ -20,7 +20,7 @@ import { demoSigningKey, signDocument } from '../src/common/signing/index.ts';
 import type { RevocationPayload } from '../src/common/schema/approval.ts';
 import { createEdge, revocationEnvelope } from '../src/cli/edge/edge.ts';
 import { demoSetup } from '../src/cli/edge/selection.ts';
-import { loadAcdConfig } from '../src/cli/config.ts';
+import { localEdgeConfig } from '../src/cli/embedded/edges.ts';
 import { systemClock } from '../src/common/clock.ts';
 import { silentLogger } from '../src/common/logging.ts';
 import { MetricsRegistry } from '../src/common/metrics.ts';
@@ -261,18 +261,15 @@ describe('acd edge (live): approvals over the control direction', () => {
   it('activates a feed on a published approval, keeps it after a restart, stops it on revocation', async () => {
     const PROVIDER = 'isp-cases';
     const table = (await loadPrefixTable({ cacheDir: join(ROOT, 'data', 'cache') })).table;
-    const config = loadAcdConfig({ env: {} });
     const data = join(dir, 'cases-data');
-    config.collect.listen = ['udp://127.0.0.1:0'];
+    const config = localEdgeConfig({
+      providerId: PROVIDER,
+      dir: data,
+      cacheDir: join(ROOT, 'data', 'cache'),
+      listen: ['udp://127.0.0.1:0'],
+      drainTimeoutMs: 1000,
+    });
     const e = config.edge;
-    e.providerId = PROVIDER;
-    e.keyStore.dir = join(data, 'keys');
-    e.spool.dir = join(data, 'spool');
-    e.spool.keyFile = join(data, 'spool.key');
-    e.revocationsDir = join(data, 'revocations');
-    e.reidentification.stateFile = join(data, 'reidentification.json');
-    e.prefixCacheDir = join(ROOT, 'data', 'cache');
-    e.drainTimeout = 1000;
     const setup = demoSetup('JP', PROVIDER, 'demo');
     setup.config.stopGraceMs = 0;
     setup.config.feeds.push({

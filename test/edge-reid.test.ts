@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createEdge } from '../src/cli/edge/edge.ts';
 import type { ReidentificationAnswerBody } from '../src/cli/edge/reidentification.ts';
 import { demoSetup } from '../src/cli/edge/selection.ts';
-import { loadAcdConfig } from '../src/cli/config.ts';
+import { localEdgeConfig } from '../src/cli/embedded/edges.ts';
 import { systemClock } from '../src/common/clock.ts';
 import { MetricsRegistry } from '../src/common/metrics.ts';
 import { loadPrefixTable } from '../src/common/prefixes/index.ts';
@@ -89,19 +89,16 @@ describe('acd edge (live): re-identification over the control direction', () => 
   it('answers a dual-signed request for exactly the named records and refuses everything else', async () => {
     const table = (await loadPrefixTable({ cacheDir: join(ROOT, 'data', 'cache') })).table;
     const addrs = testAddresses(table);
-    const config = loadAcdConfig({ env: {} });
     const data = join(dir, 'data');
-    config.collect.listen = ['udp://127.0.0.1:0'];
+    const config = localEdgeConfig({
+      providerId: PROVIDER,
+      dir: data,
+      cacheDir: join(ROOT, 'data', 'cache'),
+      listen: ['udp://127.0.0.1:0'],
+      batchMaxAgeMs: 50,
+      drainTimeoutMs: 1000,
+    });
     const e = config.edge;
-    e.providerId = PROVIDER;
-    e.keyStore.dir = join(data, 'keys');
-    e.spool.dir = join(data, 'spool');
-    e.spool.keyFile = join(data, 'spool.key');
-    e.revocationsDir = join(data, 'revocations');
-    e.reidentification.stateFile = join(data, 'reidentification.json');
-    e.prefixCacheDir = join(ROOT, 'data', 'cache');
-    e.batchMaxAge = 50;
-    e.drainTimeout = 1000;
     const setup = demoSetup('JP', PROVIDER, 'demo');
     setup.trustedKeys = setup.trustedKeys.with([authoriser(alice, 'alice'), authoriser(bob, 'bob')]);
 

@@ -13,7 +13,7 @@ import type { OperatorsFile } from '../../common/operators/index.ts';
 import type { PrefixTable } from '../../common/prefixes/index.ts';
 import type { Bus } from '../../transport/index.ts';
 import type { Routes } from '../../simulate/exporters/index.ts';
-import { loadAcdConfig } from '../config.ts';
+import { loadAcdConfig, type AcdConfig } from '../config.ts';
 import { createEdge, type Edge } from '../edge/edge.ts';
 import { demoSetup } from '../edge/selection.ts';
 
@@ -43,25 +43,52 @@ export interface EmbeddedEdgesOptions {
   batchMaxAgeMs?: number;
 }
 
+/** Where and how a local edge keeps its state (embedded edges and tests of live edges). */
+export interface LocalEdgeOptions {
+  providerId: string;
+  /** This edge's own directory: keys/, spool/, spool.key, revocations/, reidentification.json. */
+  dir: string;
+  /** Border-table cache directory. */
+  cacheDir: string;
+  listen: string[];
+  instanceId?: string;
+  batchMaxAgeMs?: number;
+  drainTimeoutMs?: number;
+}
+
+/** The configuration of an edge on this machine (defaults otherwise; no environment overrides). */
+export function localEdgeConfig(o: LocalEdgeOptions): AcdConfig {
+  const config = loadAcdConfig({ env: {} });
+  config.collect.listen = o.listen;
+  const e = config.edge;
+  e.providerId = o.providerId;
+  if (o.instanceId !== undefined) e.instanceId = o.instanceId;
+  e.keyStore.dir = join(o.dir, 'keys');
+  e.spool.dir = join(o.dir, 'spool');
+  e.spool.keyFile = join(o.dir, 'spool.key');
+  e.revocationsDir = join(o.dir, 'revocations');
+  e.reidentification.stateFile = join(o.dir, 'reidentification.json');
+  e.prefixCacheDir = o.cacheDir;
+  if (o.batchMaxAgeMs !== undefined) e.batchMaxAge = o.batchMaxAgeMs;
+  if (o.drainTimeoutMs !== undefined) e.drainTimeout = o.drainTimeoutMs;
+  return config;
+}
+
 /** Starts one edge per provider; stops those already started when one fails. */
 export async function startEmbeddedEdges(o: EmbeddedEdgesOptions): Promise<EmbeddedEdge[]> {
   const out: EmbeddedEdge[] = [];
   try {
     for (const providerId of o.providerIds) {
-      const config = loadAcdConfig({ env: {} });
-      const dir = join(o.dataDir, 'edges', providerId);
-      config.collect.listen = ['udp://127.0.0.1:0', 'dnstap+tcp://127.0.0.1:0'];
+      const config = localEdgeConfig({
+        providerId,
+        dir: join(o.dataDir, 'edges', providerId),
+        cacheDir: join(o.dataDir, 'cache'),
+        listen: ['udp://127.0.0.1:0', 'dnstap+tcp://127.0.0.1:0'],
+        instanceId: 'embedded',
+        batchMaxAgeMs: o.batchMaxAgeMs ?? 200,
+        drainTimeoutMs: 5000,
+      });
       const e = config.edge;
-      e.providerId = providerId;
-      e.instanceId = 'embedded';
-      e.keyStore.dir = join(dir, 'keys');
-      e.spool.dir = join(dir, 'spool');
-      e.spool.keyFile = join(dir, 'spool.key');
-      e.revocationsDir = join(dir, 'revocations');
-      e.reidentification.stateFile = join(dir, 'reidentification.json');
-      e.prefixCacheDir = join(o.dataDir, 'cache');
-      e.batchMaxAge = o.batchMaxAgeMs ?? 200;
-      e.drainTimeout = 5000;
       const setup = demoSetup(o.domesticCountry ?? 'JP', providerId, o.mode);
       if (o.operators) setup.operators = o.operators;
       const edge = createEdge(

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAcdConfig } from '../../cli/config.ts';
+import { localEdgeConfig } from '../../cli/embedded/edges.ts';
 import { createEdge } from '../../cli/edge/edge.ts';
 import { demoSetup } from '../../cli/edge/selection.ts';
 import { systemClock } from '../../common/clock.ts';
@@ -69,19 +69,16 @@ describe('re-identification from the centre to a live edge', () => {
   it('A asks, B authorises, the edge answers, the centre seals, A reveals the original address', async () => {
     const table = (await loadPrefixTable({ cacheDir: join(ROOT, 'data', 'cache') })).table;
     const addrs = testAddresses(table);
-    const config = loadAcdConfig({ env: {} });
     const data = join(dir, 'edge');
-    config.collect.listen = ['udp://127.0.0.1:0'];
+    const config = localEdgeConfig({
+      providerId: PROVIDER,
+      dir: data,
+      cacheDir: join(ROOT, 'data', 'cache'),
+      listen: ['udp://127.0.0.1:0'],
+      batchMaxAgeMs: 50,
+      drainTimeoutMs: 1000,
+    });
     const e = config.edge;
-    e.providerId = PROVIDER;
-    e.keyStore.dir = join(data, 'keys');
-    e.spool.dir = join(data, 'spool');
-    e.spool.keyFile = join(data, 'spool.key');
-    e.revocationsDir = join(data, 'revocations');
-    e.reidentification.stateFile = join(data, 'reidentification.json');
-    e.prefixCacheDir = join(ROOT, 'data', 'cache');
-    e.batchMaxAge = 50;
-    e.drainTimeout = 1000;
     const log = captureLog();
     const logger = pino({ level: 'debug', base: undefined }, log.stream);
     const bus = createMemoryBus({ clock: systemClock });
