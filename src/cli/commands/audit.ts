@@ -12,6 +12,7 @@ import {
   readCheckpointFile,
   verifyChain,
   verifyExport,
+  type AuditInput,
   type ChainVerdict,
 } from '../../oversee/audit/index.ts';
 import { KeyStore, parsePublicKeys, type PublicKeyInfo } from '../../oversee/keys/index.ts';
@@ -45,7 +46,11 @@ interface CommonOptions {
   keysDir?: string;
 }
 
-async function withStore<T>(dataDir: string, f: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * Opens the DuckDB store under `dataDir` directly (the centre must be stopped: one writer), runs
+ * `f`, closes it. The CLI commands that work on the store (audit, retention, report) use it.
+ */
+export async function withStore<T>(dataDir: string, f: (store: Store) => Promise<T>): Promise<T> {
   const store = createStore({ type: 'duckdb', path: join(dataDir, 'acd.duckdb') });
   await store.open();
   try {
@@ -55,14 +60,16 @@ async function withStore<T>(dataDir: string, f: (store: Store) => Promise<T>): P
   }
 }
 
-/** Appends one entry as the local administrator, then pins it with a checkpoint. */
-async function auditSelf(
+/**
+ * Appends `entries` to the store's audit chain (their actor, role and purpose as given; use
+ * {@link LOCAL_ADMIN} for a CLI command acting on the store), then pins them with a checkpoint.
+ */
+export async function appendAudit(
   ctx: CliContext,
   store: Store,
   keys: KeyStore,
   dataDir: string,
-  action: string,
-  detail: Record<string, unknown>,
+  entries: readonly AuditInput[],
 ): Promise<void> {
   const log = createAuditLog({
     store,
@@ -73,10 +80,22 @@ async function auditSelf(
   });
   await log.start();
   try {
-    await log.append({ ...LOCAL_ADMIN, action, objectIds: [], detail });
+    for (const e of entries) await log.append(e);
   } finally {
     await log.stop();
   }
+}
+
+/** Appends one entry as the local administrator, then pins it with a checkpoint. */
+function auditSelf(
+  ctx: CliContext,
+  store: Store,
+  keys: KeyStore,
+  dataDir: string,
+  action: string,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  return appendAudit(ctx, store, keys, dataDir, [{ ...LOCAL_ADMIN, action, objectIds: [], detail }]);
 }
 
 function report(ctx: CliContext, v: ChainVerdict, what: string): void {

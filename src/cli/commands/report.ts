@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AcdError, InputError, UsageError } from '../../common/errors.ts';
 import { loadLegalParameters } from '../../common/legal/index.ts';
-import { createAuditLog } from '../../oversee/audit/index.ts';
 import { KeyStore } from '../../oversee/keys/index.ts';
 import {
   buildTransparencyReport,
@@ -14,9 +13,8 @@ import {
   TRANSPARENCY_REPORT_PATH,
   type ReportFormat,
 } from '../../oversee/report/index.ts';
-import { createStore } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
-import { checkpointFileOf, LOCAL_ADMIN } from './audit.ts';
+import { appendAudit, LOCAL_ADMIN, withStore } from './audit.ts';
 
 /** Environment variable with the bearer token for `--api`. */
 export const TOKEN_ENV = 'ACD_TOKEN';
@@ -55,32 +53,18 @@ async function localReport(
 ): Promise<string> {
   const legal = await loadLegalParameters(opts.legalParameters);
   const keys = new KeyStore(opts.keysDir ?? join(opts.data, 'keys'), ctx.clock);
-  const store = createStore({ type: 'duckdb', path: join(opts.data, 'acd.duckdb') });
-  await store.open();
-  try {
-    const log = createAuditLog({
-      store,
-      clock: ctx.clock,
-      keys,
-      checkpointFile: checkpointFileOf(opts.data),
-      logger: ctx.logger,
-    });
-    await log.start();
-    try {
-      await log.append({
+  return withStore(opts.data, async (store) => {
+    await appendAudit(ctx, store, keys, opts.data, [
+      {
         ...LOCAL_ADMIN,
         action: 'report.transparency',
         objectIds: [],
         detail: { from: opts.from, to: opts.to, format },
-      });
-    } finally {
-      await log.stop();
-    }
+      },
+    ]);
     const report = await buildTransparencyReport(store, { ...period, legal, clock: ctx.clock });
     return renderReport(report, format);
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 /** Asks a running centre (`GET /api/reports/transparency`) with the token of `ACD_TOKEN`. */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadLegalParameters } from '../../common/legal/index.ts';
-import { createAuditLog, type AuditInput } from '../../oversee/audit/index.ts';
+import type { AuditInput } from '../../oversee/audit/index.ts';
 import { KeyStore, parsePublicKeys, type PublicKeyInfo } from '../../oversee/keys/index.ts';
 import {
   CertificateInvalidError,
@@ -13,12 +13,11 @@ import {
   type RetentionJob,
 } from '../../oversee/retention/index.ts';
 import type { DeletionCertificateBody } from '../../common/schema/case.ts';
-import { createStore } from '../../store/index.ts';
 import type { Store } from '../../store/types.ts';
 import { InputError } from '../../common/errors.ts';
 import { readFile } from 'node:fs/promises';
 import type { CliContext } from '../context.ts';
-import { checkpointFileOf, LOCAL_ADMIN } from './audit.ts';
+import { appendAudit, LOCAL_ADMIN, withStore } from './audit.ts';
 
 interface Options {
   data: string;
@@ -38,10 +37,8 @@ async function withJob<T>(
 ): Promise<T> {
   const keys = new KeyStore(opts.keys ?? join(opts.data, 'keys'), ctx.clock);
   const legal = await loadLegalParameters(opts.legalParameters);
-  const store = createStore({ type: 'duckdb', path: join(opts.data, 'acd.duckdb') });
-  await store.open();
-  const entries: AuditInput[] = [];
-  try {
+  return withStore(opts.data, async (store) => {
+    const entries: AuditInput[] = [];
     const job = createRetentionJob({
       store,
       clock: ctx.clock,
@@ -52,23 +49,9 @@ async function withJob<T>(
       logger: ctx.logger,
     });
     const v = await f(job, store, (i) => entries.push(i));
-    const log = createAuditLog({
-      store,
-      clock: ctx.clock,
-      keys,
-      checkpointFile: checkpointFileOf(opts.data),
-      logger: ctx.logger,
-    });
-    await log.start();
-    try {
-      for (const e of entries) await log.append(e);
-    } finally {
-      await log.stop();
-    }
+    await appendAudit(ctx, store, keys, opts.data, entries);
     return v;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 function common(c: Command): Command {

@@ -492,12 +492,13 @@ export function createReidentificationService(
         return;
       }
       const now = clock.now();
-      if (a.outcome === 'refused') {
-        await audit({
+      /** The centre records the edge's answer: who, why, which records — never an address. */
+      const auditAnswer = (action: string, extra: Record<string, unknown>): Promise<unknown> =>
+        audit({
           actor: 'centre',
           role: 'system',
           purpose: b.requesterPurpose,
-          action: 'reidentification.refused',
+          action,
           objectIds: [b.id, b.caseId, ...b.records.map((r) => r.recordId)],
           detail: {
             requester: b.requester,
@@ -505,9 +506,11 @@ export function createReidentificationService(
             purpose: b.purpose,
             caseId: b.caseId,
             providerId: b.providerId,
-            code: a.code,
+            ...extra,
           },
         });
+      if (a.outcome === 'refused') {
+        await auditAnswer('reidentification.refused', { code: a.code });
         await put(
           c,
           { ...b, refusal: a.code, answeredAt: now },
@@ -540,21 +543,9 @@ export function createReidentificationService(
       if (!sealKey) throw new ReidentifyError('ERR_REID_SEAL', 'the service is not started');
       const parties = [b.requester, ...(b.secondAuthoriser !== undefined ? [b.secondAuthoriser] : [])];
       const sealed = seal(new TextEncoder().encode(JSON.stringify(a.results)), b.id, parties, sealKey);
-      await audit({
-        actor: 'centre',
-        role: 'system',
-        purpose: b.requesterPurpose,
-        action: 'reidentification.answered',
-        objectIds: [b.id, b.caseId, ...b.records.map((r) => r.recordId)],
-        detail: {
-          requester: b.requester,
-          secondAuthoriser: b.secondAuthoriser ?? null,
-          purpose: b.purpose,
-          caseId: b.caseId,
-          providerId: b.providerId,
-          records: b.records.length,
-          sealedReference: sealed.reference,
-        },
+      await auditAnswer('reidentification.answered', {
+        records: b.records.length,
+        sealedReference: sealed.reference,
       });
       await put(
         c,
