@@ -7,7 +7,7 @@
  * is the centre's. The two parsers here (`--record` and `--file`) only shape the request body.
  */
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { parseRequestText } from '../../oversee/cases/index.ts';
 import { UsageError } from '../../common/errors.ts';
 import { tryParseAddress } from '../../common/prefixes/index.ts';
 import {
@@ -117,17 +117,7 @@ function recordOf(v: unknown, label: string): NamedRecord {
  * `ValidationError` (exit 1, as a bad case file of `acd cases create`).
  */
 export function parseRequestFile(text: string, label = 'file'): ReidentificationInput {
-  if (text.length > MAX_REID_FILE_BYTES)
-    throw new ValidationError(label, `larger than ${MAX_REID_FILE_BYTES} bytes`);
-  let value: unknown;
-  try {
-    value = parseYaml(text, { maxAliasCount: 100, logLevel: 'error' });
-  } catch (err) {
-    throw new ValidationError(
-      label,
-      `neither JSON nor YAML (${(err as Error).message.split('\n')[0] ?? ''})`,
-    );
-  }
+  const value = parseRequestText(text, label, MAX_REID_FILE_BYTES);
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new ValidationError(label, 'an object { caseId, purpose, providerId, records }');
   exactKeys(value, ['caseId', 'purpose', 'providerId', 'records'], label);

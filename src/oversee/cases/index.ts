@@ -28,7 +28,13 @@ export {
 } from './service.ts';
 export { casesPlugin, registerCaseRoutes } from './routes.ts';
 export { caseJson, communicationJson, overdueJson } from './json.ts';
-export { parseCaseFile, checkCaseCreateBody, checkCommunicationBody, MAX_CASE_FILE_BYTES } from './input.ts';
+export {
+  parseCaseFile,
+  parseRequestText,
+  checkCaseCreateBody,
+  checkCommunicationBody,
+  MAX_CASE_FILE_BYTES,
+} from './input.ts';
 export {
   CaseCreateBodySchema,
   CaseJsonSchema,

@@ -93,16 +93,21 @@ export function checkCommunicationBody(value: unknown, label = 'body'): Communic
  * 1.2 (the `yaml` package's default schema) keeps dates as text, so times read as written.
  */
 export function parseCaseFile(text: string, label = 'file'): CaseCreateBody {
-  if (text.length > MAX_CASE_FILE_BYTES)
-    throw new ValidationError(label, `larger than ${MAX_CASE_FILE_BYTES} bytes`);
-  let value: unknown;
+  return checkCaseCreateBody(parseRequestText(text, label, MAX_CASE_FILE_BYTES), label);
+}
+
+/**
+ * The value of a request file given to the CLI (JSON or YAML 1.2, at most `maxBytes`, aliases
+ * bounded); throws `ValidationError` naming `label`. The caller checks the shape.
+ */
+export function parseRequestText(text: string, label: string, maxBytes: number): unknown {
+  if (text.length > maxBytes) throw new ValidationError(label, `larger than ${maxBytes} bytes`);
   try {
-    value = parseYaml(text, { maxAliasCount: 100, logLevel: 'error' });
+    return parseYaml(text, { maxAliasCount: 100, logLevel: 'error' });
   } catch (err) {
     throw new ValidationError(
       label,
       `neither JSON nor YAML (${(err as Error).message.split('\n')[0] ?? ''})`,
     );
   }
-  return checkCaseCreateBody(value, label);
 }
