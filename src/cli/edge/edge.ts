@@ -28,8 +28,7 @@
  *   spool (bounded, with an alarm) and are replayed in order when the bus is back.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Clock } from '../../common/clock.ts';
 import { ConfigError } from '../../common/errors.ts';
@@ -79,6 +78,7 @@ import {
   type EdgeReidentificationStats,
 } from './reidentification.ts';
 import type { SelectionSetup } from './selection.ts';
+import { writeFileAtomic } from '../../common/files.ts';
 
 /** How often the edge checks the prefix table file and the revocations directory. */
 export const FILE_POLL_MS = 5_000;
@@ -175,20 +175,6 @@ async function readSecretFile(path: string, key: string): Promise<string> {
   if ((st.mode & 0o077) !== 0)
     throw new ConfigError(key, `${path} is readable by group or others (use mode 0600)`);
   return (await readFile(path, 'utf8')).trim();
-}
-
-/** Writes `text` to `path` atomically with mode 0600 (revocations kept for restarts). */
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }
 
 /** Creates the bus of `edge.bus` (no I/O until `start()`). */

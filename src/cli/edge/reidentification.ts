@@ -17,9 +17,7 @@
  * (`ERR_REID_RECORD_UNKNOWN`): the edge fails closed.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Clock } from '../../common/clock.ts';
 import { AcdError, ConfigError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logging.ts';
@@ -31,6 +29,7 @@ import {
   type ReidentifiedAddress,
 } from '../../select/pseudonymise/index.ts';
 import type { Bus, ControlMessage, DeliveredControl } from '../../transport/index.ts';
+import { writeFileAtomic } from '../../common/files.ts';
 
 /**
  * Largest request payload read: the schema allows 1000 named records of ~400 bytes plus a few
@@ -208,19 +207,6 @@ interface Answered {
   requestId: string;
   expiresAt: number;
   messageId: string;
-}
-
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }
 
 /** Creates the live edge's re-identification handler. No I/O until `load()`/`handle()`. */

@@ -18,7 +18,7 @@
  * the directory or a private file is refused (`ERR_KEYSTORE_PERMISSIONS`).
  */
 import { constants, type Stats } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -36,6 +36,7 @@ import {
   type PublicKeyInfo,
   type PublicKeysFile,
 } from './public.ts';
+import { writeFileAtomic } from '../../common/files.ts';
 
 /** Default key store directory. */
 export const DEFAULT_KEYS_DIR = './data/keys';
@@ -91,18 +92,6 @@ function checkMode(st: Stats, what: string, wanted: string): void {
       'ERR_KEYSTORE_PERMISSIONS',
       `${what} has mode ${mode.toString(8).padStart(4, '0')} (group/others access); use ${wanted}`,
     );
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }
 
 async function readSmall(path: string, what: string): Promise<string> {
@@ -336,7 +325,7 @@ export class KeyStore {
     const key = SigningKey.generate();
     const now = this.#clock.now();
     const { d, x } = key.exportJwk();
-    await writeAtomic(
+    await writeFileAtomic(
       join(this.dir, `private-${key.keyId}.json`),
       `${JSON.stringify({ format: PRIVATE_KEY_FORMAT, keyId: key.keyId, d, x })}\n`,
     );
@@ -355,7 +344,7 @@ export class KeyStore {
   }
 
   async #writeRegistry(keys: KeyInfo[]): Promise<void> {
-    await writeAtomic(
+    await writeFileAtomic(
       join(this.dir, REGISTRY),
       `${JSON.stringify({ format: KEY_REGISTRY_FORMAT, keys }, null, 2)}\n`,
     );

@@ -29,10 +29,10 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ReidentifyError } from './errors.ts';
+import { writeFileAtomic } from '../../common/files.ts';
 
 /** Value of the `format` field of the seal key file. */
 export const SEAL_KEY_FORMAT = 'acd.reid-seal-key/1';
@@ -93,18 +93,10 @@ export async function loadOrCreateSealKey(path: string): Promise<SealKey> {
   }
   if (st === undefined) {
     const secret = randomBytes(32);
-    const tmp = `${path}.tmp-${process.pid}`;
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-    try {
-      await fh.writeFile(
-        `${JSON.stringify({ format: SEAL_KEY_FORMAT, secret: secret.toString('base64url') })}\n`,
-        'utf8',
-      );
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
+    await writeFileAtomic(
+      path,
+      `${JSON.stringify({ format: SEAL_KEY_FORMAT, secret: secret.toString('base64url') })}\n`,
+    );
     return sealKeyOf(secret);
   }
   if ((st.mode & GROUP_OTHER) !== 0)
