@@ -135,8 +135,8 @@ export const ScanConfigSchema = obj(
     contactCacheEntries: int(
       1024,
       1 << 26,
-      1 << 20,
-      'First-contact cache (source, destination, port) entries; bounded, oldest replaced.',
+      1 << 21,
+      'First-contact cache: (source, destination, port) entries, 8 bytes each, at most half the budget; oldest replaced.',
     ),
     maxCampaigns: int(16, 1_000_000, 4096, 'Scan campaigns (port set, initial TTL, hour) tracked at once.'),
     maxRecordIds: int(0, 1000, 8, 'Record ids kept per evidence.'),

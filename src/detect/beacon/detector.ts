@@ -30,8 +30,28 @@ const ACK = 16;
 const KEY_WORDS = HOST_KEY_WORDS * 2 + 1;
 /** Service word of DNS-query pairs (no flow has port 53 with protocol 255). */
 const DNS_SERVICE = (53 << 8) | 0xff;
-/** Per-slot columns besides the ring: see the constructor. */
-const COLUMN_BYTES = 2 + 4 + 8 + 8 + 4 + 8 + 1 + 8;
+/**
+ * Per-slot scalars, interleaved in one Float64Array so that a slot's are one 64-byte line (one
+ * cache miss instead of seven separate column arrays): start of the last connection counted,
+ * first persistence bucket of the `hours` bitmap, report window last emitted in (−1: none), ring
+ * head, connections counted, active-bucket bitmap, legal channel code.
+ */
+const M_LAST_START = 0;
+const M_FIRST_HOUR = 1;
+const M_EMITTED = 2;
+const M_HEAD = 3;
+const M_COUNT = 4;
+const M_HOURS = 5;
+const M_CHANNEL = 6;
+const M_STRIDE = 8;
+/** Per-slot bytes besides the ring: the interleaved scalars and the domain reference. */
+const COLUMN_BYTES = M_STRIDE * 8 + 8;
+/**
+ * Rows per chunk of `onBatch`'s passes: the first two only load the cache lines the third will
+ * need (index cells, admission sets, slot lines) for the whole chunk, so the misses of
+ * independent rows overlap; the lines stay cached until the third pass uses them.
+ */
+const CHUNK = 256;
 
 /**
  * Bounded admission counter: 4-way set-associative (fingerprint, count, last second). A pair
@@ -62,6 +82,13 @@ class AdmissionCache {
 
   get bytes(): number {
     return this.ways.byteLength;
+  }
+
+  /** Prefetch helper: loads the set of hash `h1`; returns a value to discard. */
+  peek(h1: number): number {
+    // Both ends: the array's data need not start on a cache line, so a set may straddle two.
+    const base = (h1 & this.mask) * 16;
+    return this.ways[base]! ^ this.ways[base + 15]!;
   }
 
   /** Counts one more connection of the pair (two hashes) at `sec`; returns its count. */
@@ -147,13 +174,16 @@ class BeaconDetector implements Detector {
   /** Ring of start times and sizes, `ring` per slot. */
   private readonly starts: Float64Array;
   private readonly sizes: Float32Array;
-  private readonly head: Uint16Array;
-  private readonly count: Uint32Array;
-  private readonly lastStart: Float64Array;
-  private readonly firstHour: Float64Array;
-  private readonly hours: Uint32Array;
-  private readonly emitted: Float64Array;
-  private readonly channel: Uint8Array;
+  /** Per-slot scalars, `M_STRIDE` per slot (see `M_LAST_START` …). */
+  private readonly meta: Float64Array;
+  /** Ids of samples are kept from this connection count on (the ones before the first judgement). */
+  private readonly sampleFrom: number;
+  /** Per chunk row: key hash, and whether the row is a candidate (see `CHUNK`). */
+  private readonly chunkHash = new Uint32Array(CHUNK);
+  private readonly chunkSlot = new Int32Array(CHUNK);
+  private readonly chunkOk = new Uint8Array(CHUNK);
+  /** Sink of prefetch loads (kept so that they are not optimised away). */
+  prefetched = 0;
   /** Domain of DNS-query pairs (the counterpart), set once per admitted pair. */
   private readonly names: (string | undefined)[];
 
@@ -185,13 +215,8 @@ class BeaconDetector implements Detector {
     const c = this.table.capacity;
     this.starts = new Float64Array(c * R);
     this.sizes = new Float32Array(c * R);
-    this.head = new Uint16Array(c);
-    this.count = new Uint32Array(c);
-    this.lastStart = new Float64Array(c);
-    this.firstHour = new Float64Array(c);
-    this.hours = new Uint32Array(c);
-    this.emitted = new Float64Array(c);
-    this.channel = new Uint8Array(c);
+    this.meta = new Float64Array(c * M_STRIDE);
+    this.sampleFrom = Math.max(1, cfg.minConnections - cfg.maxRecordIds + 1);
     this.names = new Array<string | undefined>(c).fill(undefined);
     this.sa = new Float64Array(R);
     this.sb = new Float64Array(R);
@@ -200,38 +225,96 @@ class BeaconDetector implements Detector {
 
   onBatch(b: DetectBatch): void {
     const n = b.length;
-    for (let i = 0; i < n; i++) if (b.skip[i] === SKIP.none) this.onRecord(b, i);
+    const hs = this.chunkHash;
+    const slots = this.chunkSlot;
+    const ok = this.chunkOk;
+    const table = this.table;
+    const admission = this.admission;
+    const meta = this.meta;
+    let sink = 0;
+    for (let c0 = 0; c0 < n; c0 += CHUNK) {
+      const c1 = Math.min(n, c0 + CHUNK);
+      const len = c1 - c0;
+      // Pass 1: which rows count, and their keys' hashes (no random memory access).
+      for (let i = c0; i < c1; i++) {
+        const j = i - c0;
+        ok[j] = 0;
+        if (b.skip[i] !== SKIP.none) continue;
+        this.records++;
+        if (!this.keyOf(b, i)) continue;
+        ok[j] = 1;
+        hs[j] = hashWords(this.key11, 0, KEY_WORDS);
+      }
+      // Pass 2: load the index cells and admission sets. The loop body is short and its
+      // iterations independent, so the CPU keeps many of these cache misses in flight at once.
+      for (let j = 0; j < len; j++) {
+        if (ok[j] === 0) continue;
+        const h = hs[j]!;
+        sink ^= admission.peek(h);
+        slots[j] = table.candidate(h);
+      }
+      // Pass 3: the same for the lines of the slots those cells name.
+      for (let j = 0; j < len; j++) {
+        const s = slots[j]!;
+        if (ok[j] === 1 && s >= 0) sink ^= table.touchLines(s) ^ meta[s * M_STRIDE]!;
+      }
+      for (let j = 0; j < len; j++) {
+        const s = slots[j]!;
+        if (ok[j] === 1 && s >= 0) sink ^= table.neighbourLines(s);
+      }
+      // Pass 4: the work, on cached lines.
+      for (let i = c0; i < c1; i++) {
+        const j = i - c0;
+        if (ok[j] === 1 && this.keyOf(b, i)) this.process(b, i, hs[j]!);
+      }
+    }
+    this.prefetched ^= sink;
   }
 
   onRecord(b: DetectBatch, i: number): void {
     this.records++;
+    if (this.keyOf(b, i)) this.process(b, i, hashWords(this.key11, 0, KEY_WORDS));
+  }
+
+  /**
+   * Whether row `i` is a connection beacon counts (a completed TCP connection or a short UDP
+   * exchange, seen from its internal end); if so, its pair key is written to `key11`.
+   */
+  private keyOf(b: DetectBatch, i: number): boolean {
     const proto = b.proto[i]!;
-    const st = b.start[i]!;
     if (proto === TCP) {
       // Count completed connections, not exports: a flow without SYN is a later export of a
       // long connection, one without ACK a failed contact (scan's business). Flags 0: the
       // exporter does not report flags; every record counts.
       const f = b.tcpFlags[i]!;
-      if (f !== 0 && (f & (SYN | ACK)) !== (SYN | ACK)) return;
+      if (f !== 0 && (f & (SYN | ACK)) !== (SYN | ACK)) return false;
     } else if (proto === UDP) {
-      if (st > 0 && b.end[i]! - st > this.cfg.maxUdpFlowMs) return;
-    } else return;
+      const st = b.start[i]!;
+      if (st > 0 && b.end[i]! - st > this.cfg.maxUdpFlowMs) return false;
+    } else return false;
     // One record per connection: the internal (client) side's.
-    if (!sourceIsInternal(b, i)) return;
+    if (!sourceIsInternal(b, i)) return false;
     const v = b.ipVersion[i]!;
     const off = i * 4;
     const key = this.key11;
     hostKey(b.src, off, v, this.cfg.groupIpv6By64, key, 0);
     hostKey(b.dst, off, v, false, key, HOST_KEY_WORDS);
     key[KEY_WORDS - 1] = (b.dstPort[i]! << 8) | proto;
+    return true;
+  }
+
+  /** Counts row `i` (its key in `key11`, hash `h`) for its pair. */
+  private process(b: DetectBatch, i: number, h: number): void {
+    const st = b.start[i]!;
     const t = st > 0 ? st : b.time[i]!;
-    const s = this.slotFor(t);
+    const s = this.slotFor(t, h);
     if (s < 0) return;
     const sampling = b.samplingInterval[i]! || 1;
     if (!this.add(s, t, b.octets[i]! / sampling)) return;
     const ch = b.channel[i]!;
-    if (ch !== 0) this.channel[s] = ch;
-    if (this.samples.wants(s)) this.samples.add(s, b.recordId(i));
+    if (ch !== 0) this.meta[s * M_STRIDE + M_CHANNEL] = ch;
+    if (this.meta[s * M_STRIDE + M_COUNT]! >= this.sampleFrom && this.samples.wants(s))
+      this.samples.add(s, b.recordId(i));
     this.judgeIfDue(s, t);
   }
 
@@ -258,19 +341,19 @@ class BeaconDetector implements Detector {
     key[HOST_KEY_WORDS + 3] = domain.length;
     key[HOST_KEY_WORDS + 4] = 0;
     key[KEY_WORDS - 1] = DNS_SERVICE;
-    const s = this.slotFor(r.time);
+    const s = this.slotFor(r.time, hashWords(key, 0, KEY_WORDS));
     if (s < 0) return;
     if (this.table.created) this.names[s] = domain;
     const size = num(r.fields.dnsTxtBytes) || num(r.fields.dnsMessageSize) || q.length;
     if (!this.add(s, r.time, size)) return;
-    if (this.samples.wants(s)) this.samples.add(s, r.recordId);
+    if (this.meta[s * M_STRIDE + M_COUNT]! >= this.sampleFrom && this.samples.wants(s))
+      this.samples.add(s, r.recordId);
     this.judgeIfDue(s, r.time);
   }
 
-  /** The pair's slot (the key is in `key11`), or −1 while the pair is not admitted. */
-  private slotFor(t: number): number {
+  /** The pair's slot (its key in `key11`, hash `h`), or −1 while the pair is not admitted. */
+  private slotFor(t: number, h: number): number {
     const key = this.key11;
-    const h = hashWords(key, 0, KEY_WORDS);
     const s0 = this.table.find(key, h);
     if (s0 >= 0) {
       this.table.touch(s0, t);
@@ -280,13 +363,15 @@ class BeaconDetector implements Detector {
     const n = this.admission.hit(h, hashWords(key, 0, KEY_WORDS, 0x51ed27), Math.floor(t / 1000));
     if (n < this.cfg.admitConnections) return -1;
     const s = this.table.acquire(key, t, h);
-    this.head[s] = 0;
-    this.count[s] = 0;
-    this.lastStart[s] = -Infinity;
-    this.firstHour[s] = Math.floor(t / this.cfg.persistenceBucketMs);
-    this.hours[s] = 0;
-    this.emitted[s] = -1;
-    this.channel[s] = 0;
+    const m = s * M_STRIDE;
+    const meta = this.meta;
+    meta[m + M_HEAD] = 0;
+    meta[m + M_COUNT] = 0;
+    meta[m + M_LAST_START] = -Infinity;
+    meta[m + M_FIRST_HOUR] = Math.floor(t / this.cfg.persistenceBucketMs);
+    meta[m + M_HOURS] = 0;
+    meta[m + M_EMITTED] = -1;
+    meta[m + M_CHANNEL] = 0;
     this.names[s] = undefined;
     this.samples.clear(s);
     this.table.created = true;
@@ -295,31 +380,36 @@ class BeaconDetector implements Detector {
 
   /** Adds a connection start; false when it belongs to the previous one's burst. */
   private add(s: number, t: number, size: number): boolean {
-    if (Math.abs(t - this.lastStart[s]!) < this.cfg.minIntervalMs) return false;
-    this.lastStart[s] = t;
+    const meta = this.meta;
+    const m = s * M_STRIDE;
+    if (Math.abs(t - meta[m + M_LAST_START]!) < this.cfg.minIntervalMs) return false;
+    meta[m + M_LAST_START] = t;
     const R = this.ring;
-    const at = s * R + this.head[s]!;
+    const head = meta[m + M_HEAD]!;
+    const at = s * R + head;
     this.starts[at] = t;
     this.sizes[at] = size;
-    this.head[s] = (this.head[s]! + 1) % R;
-    this.count[s]!++;
+    meta[m + M_HEAD] = head + 1 === R ? 0 : head + 1;
+    meta[m + M_COUNT]!++;
     const hour = Math.floor(t / this.cfg.persistenceBucketMs);
-    let rel = hour - this.firstHour[s]!;
+    let rel = hour - meta[m + M_FIRST_HOUR]!;
+    let hours = meta[m + M_HOURS]!;
     if (rel >= 32) {
       const shift = rel - 31;
-      this.hours[s] = shift >= 32 ? 0 : this.hours[s]! >>> shift;
-      this.firstHour[s]! += shift;
+      hours = shift >= 32 ? 0 : hours >>> shift;
+      meta[m + M_FIRST_HOUR]! += shift;
       rel = 31;
     }
-    if (rel >= 0) this.hours[s] = (this.hours[s]! | (1 << rel)) >>> 0;
+    if (rel >= 0) hours = (hours | (1 << rel)) >>> 0;
+    meta[m + M_HOURS] = hours;
     return true;
   }
 
   private judgeIfDue(s: number, t: number): void {
-    const c = this.count[s]! - this.cfg.minConnections;
+    const c = this.meta[s * M_STRIDE + M_COUNT]! - this.cfg.minConnections;
     if (c < 0 || c % this.cfg.rejudgeEvery !== 0) return;
     const w = Math.floor(t / this.cfg.reportWindowMs);
-    if (this.emitted[s] === w) return;
+    if (this.meta[s * M_STRIDE + M_EMITTED] === w) return;
     this.judge(s, w);
   }
 
@@ -341,7 +431,8 @@ class BeaconDetector implements Detector {
   private judge(s: number, w: number): void {
     const cfg = this.cfg;
     const R = this.ring;
-    const n = Math.min(this.count[s]!, R);
+    const m0 = s * M_STRIDE;
+    const n = Math.min(this.meta[m0 + M_COUNT]!, R);
     const base = s * R;
     const a = this.sa;
     const tmp = this.sb;
@@ -378,8 +469,8 @@ class BeaconDetector implements Detector {
       sw * (1 - Math.min(1, Math.abs(sr.skew))) +
       (1 - sw) * Math.max(0, 1 - sr.madRatio / cfg.sizeMadRef) * sizeShare;
     const lastHour = Math.floor(last / cfg.persistenceBucketMs);
-    const spanned = Math.max(1, Math.min(32, lastHour - this.firstHour[s]! + 1));
-    const activeHours = popcount(this.hours[s]!);
+    const spanned = Math.max(1, Math.min(32, lastHour - this.meta[m0 + M_FIRST_HOUR]! + 1));
+    const activeHours = popcount(this.meta[m0 + M_HOURS]!);
     const persistence = Math.min(1, activeHours / spanned);
     const score =
       (cfg.weightInterval * intervalScore +
@@ -388,7 +479,7 @@ class BeaconDetector implements Detector {
         cfg.weightPersistence * persistence) /
       this.weightSum;
     if (score < cfg.minScore || sizeScore < cfg.minSizeScore || !(period >= cfg.minPeriodMs)) return;
-    this.emitted[s] = w;
+    this.meta[m0 + M_EMITTED] = w;
     const key = this.table.keys;
     const ko = s * KEY_WORDS;
     const service = key[ko + KEY_WORDS - 1]!;
@@ -402,13 +493,14 @@ class BeaconDetector implements Detector {
       window: { start: first, end: last + 1 },
       confidence: r3(Math.min(0.99, score)),
       severity:
-        this.channel[s] === CHANNEL_AGREEMENT || (score >= cfg.highScore && activeHours >= cfg.highMinBuckets)
+        this.meta[m0 + M_CHANNEL] === CHANNEL_AGREEMENT ||
+        (score >= cfg.highScore && activeHours >= cfg.highMinBuckets)
           ? 'high'
           : 'medium',
       facts: {
         transport: dns ? 'dns-query' : (service & 0xff) === TCP ? 'tcp' : 'udp',
         port: dns ? 53 : service >>> 8,
-        connections: this.count[s]!,
+        connections: this.meta[m0 + M_COUNT]!,
         judged: n,
         periodMs: Math.round(period),
         intervalSkew: r3(intervalSkew),

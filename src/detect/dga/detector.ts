@@ -19,7 +19,7 @@ import {
 } from '../engine/dns.ts';
 import { hashWords, mix32 } from '../engine/hash.ts';
 import { formatHostKey, hostKey, HOST_KEY_WORDS } from '../engine/keys.ts';
-import { RecordSamples, SeenCache, TouchedSlots } from '../engine/slots.ts';
+import { HashBits, RecordSamples, SeenCache, TouchedSlots } from '../engine/slots.ts';
 import { CountMinSketch } from '../engine/sketch.ts';
 import { KeyedTable } from '../engine/table.ts';
 import type { Detector, DetectorStats, EvidenceSink } from '../engine/types.ts';
@@ -123,10 +123,9 @@ class DgaDetector implements Detector {
 
   // Per (client, resolver) (flows).
   private readonly pairs: KeyedTable;
-  private readonly servers: Uint8Array;
-  private readonly serverMask: number;
+  private readonly servers: HashBits;
   /** (client, resolver) pairs whose DNS events (names) are visible: hashed filter, as `servers`. */
-  private readonly named: Uint8Array;
+  private readonly named: HashBits;
   private readonly addrScratch = new Uint32Array(8);
   private readonly pHash: Uint32Array;
   private readonly admit: CountMinSketch;
@@ -160,16 +159,14 @@ class DgaDetector implements Detector {
   ) {
     const budget = cfg.stateBudgetBytes;
     this.names = new SeenCache(Math.max(1024, Math.floor(budget / 8 / 9)));
-    // "Is a DNS server" filter: one byte per hashed address, ≤ 1/16 of the budget.
+    // "Is a DNS server" filter: one bit per hashed address, up to 2^20 bits (≤ 1/128 of the budget).
     let sm = 1024;
     while (sm * 2 <= Math.min(1 << 20, budget / 16)) sm *= 2;
-    this.servers = new Uint8Array(sm);
-    this.named = new Uint8Array(sm);
-    this.serverMask = sm - 1;
+    this.servers = new HashBits(sm);
+    this.named = new HashBits(sm);
     this.admit = new CountMinSketch(admitWidth(budget), 2);
     this.admitQueries = Math.max(2, Math.floor(cfg.flowMinQueries / 4));
-    const rest =
-      budget - this.names.bytes - this.servers.byteLength - this.named.byteLength - this.admit.bytes;
+    const rest = budget - this.names.bytes - this.servers.bytes - this.named.bytes - this.admit.bytes;
     this.cPerEntry = HOST_KEY_WORDS * 4 + 28 + CLIENT_COLUMN_BYTES + 9;
     this.pPerEntry = HOST_KEY_WORDS * 8 + 28 + PAIR_COLUMN_BYTES + 9;
     this.clients = new KeyedTable(Math.max(16, Math.floor(rest / 2 / this.cPerEntry)), HOST_KEY_WORDS);
@@ -277,7 +274,7 @@ class DgaDetector implements Detector {
     const vc = parseAddressInto(client, a, 0);
     const vs = vc === 0 ? 0 : parseAddressInto(server, a, 4);
     if (vs === 0) return;
-    this.named[pairHash(addressHash(a, 0, vc), addressHash(a, 4, vs)) & this.serverMask] = 1;
+    this.named.set(pairHash(addressHash(a, 0, vc), addressHash(a, 4, vs)));
   }
 
   private resetClient(s: number, t: number, w: number): void {
@@ -368,8 +365,8 @@ class DgaDetector implements Detector {
     // themselves (a resolver's upstream queries are not a client's).
     const sh = addressHash(b.src, off, v);
     const dh = addressHash(b.dst, off, v);
-    this.servers[dh & this.serverMask] = 1;
-    if (this.servers[sh & this.serverMask] === 1) return;
+    this.servers.set(dh);
+    if (this.servers.has(sh)) return;
     const t = b.time[i]!;
     const w = Math.floor(t / cfg.flowWindowMs);
     // Admission: a pair gets exact state only once the window's sketch counts a few queries,
@@ -379,7 +376,7 @@ class DgaDetector implements Detector {
       this.admitWin = w;
     }
     const ph = pairHash(sh, dh);
-    if (this.named[ph & this.serverMask] === 1) return; // names visible: the DNS path judges
+    if (this.named.has(ph)) return; // names visible: the DNS path judges
     const packets = Math.max(1, b.packets[i]!);
     const est = this.admit.add(ph, packets);
     if (est < this.admitQueries) return;
@@ -432,7 +429,7 @@ class DgaDetector implements Detector {
     const n = this.pQueries[s]!;
     const active = popcount(this.pSlots[s]!);
     // Names of the pair became visible after its flows (DNS events lag): the DNS path judges.
-    const named = this.named[this.pHash[s]! & this.serverMask] === 1;
+    const named = this.named.has(this.pHash[s]!);
     if (named || n < cfg.flowMinQueries || active > cfg.flowMaxActiveShare * SLOTS) {
       this.pSamples.clear(s);
       return;
@@ -497,7 +494,7 @@ class DgaDetector implements Detector {
   }
 
   stats(): DetectorStats {
-    const fixed = this.names.bytes + this.servers.byteLength + this.named.byteLength + this.admit.bytes;
+    const fixed = this.names.bytes + this.servers.bytes + this.named.bytes + this.admit.bytes;
     return {
       records: this.records,
       evidence: this.evidence,

@@ -14,7 +14,7 @@ import { dnsCount, dnsQueryName, dnsQueryType, dnsResponseCode, textHostKey } fr
 import { hashWords, mix32 } from '../engine/hash.ts';
 import { formatHostKey, hostKey, HOST_KEY_WORDS } from '../engine/keys.ts';
 import { CountMinSketch, HllPool } from '../engine/sketch.ts';
-import { RecordSamples, TouchedSlots } from '../engine/slots.ts';
+import { HashBits, RecordSamples, TouchedSlots } from '../engine/slots.ts';
 import { KeyedTable } from '../engine/table.ts';
 import type { Detector, DetectorStats, EvidenceSink } from '../engine/types.ts';
 import { WindowTimer } from '../engine/windows.ts';
@@ -124,8 +124,7 @@ class DnsTunnelDetector implements Detector {
 
   // Per (client, resolver): flows.
   private readonly pairs: KeyedTable;
-  private readonly servers: Uint8Array;
-  private readonly serverMask: number;
+  private readonly servers: HashBits;
   private readonly admit: CountMinSketch;
   private readonly admitQueries: number;
   private admitWin = -Infinity;
@@ -152,11 +151,10 @@ class DnsTunnelDetector implements Detector {
     const budget = cfg.stateBudgetBytes;
     let sm = 1024;
     while (sm * 2 <= Math.min(1 << 20, budget / 16)) sm *= 2;
-    this.servers = new Uint8Array(sm);
-    this.serverMask = sm - 1;
+    this.servers = new HashBits(sm);
     this.admit = new CountMinSketch(admitWidth(budget), 2);
     this.admitQueries = Math.max(2, Math.floor(cfg.flowMinQueries / 4));
-    const rest = budget - this.servers.byteLength - this.admit.bytes;
+    const rest = budget - this.servers.bytes - this.admit.bytes;
     const hllBytes = 1 << Math.max(4, Math.min(16, cfg.hllPrecision));
     this.dPerEntry = DOMAIN_KEY_WORDS * 4 + 28 + DOMAIN_COLUMN_BYTES + 9 + hllBytes;
     this.pPerEntry = HOST_KEY_WORDS * 8 + 28 + PAIR_COLUMN_BYTES + 9;
@@ -356,9 +354,9 @@ class DnsTunnelDetector implements Detector {
     const server = query ? b.dst : b.src;
     const ch = addressHash(client, off, v);
     const sh = addressHash(server, off, v);
-    if (query) this.servers[sh & this.serverMask] = 1;
+    if (query) this.servers.set(sh);
     // A resolver's own upstream queries are not a client's.
-    if (this.servers[ch & this.serverMask] === 1) return;
+    if (this.servers.has(ch)) return;
     const t = b.time[i]!;
     const w = Math.floor(t / cfg.flowWindowMs);
     // Admission (as in `dga`): exact state only once the window's sketch counts a few queries.
@@ -492,12 +490,12 @@ class DnsTunnelDetector implements Detector {
       bytesUsed:
         this.doms.size * this.dPerEntry +
         this.pairs.size * this.pPerEntry +
-        this.servers.byteLength +
+        this.servers.bytes +
         this.admit.bytes,
       bytesReserved:
         this.doms.capacity * this.dPerEntry +
         this.pairs.capacity * this.pPerEntry +
-        this.servers.byteLength +
+        this.servers.bytes +
         this.admit.bytes,
       budgetBytes: this.cfg.stateBudgetBytes,
       evictions: this.doms.evictions + this.pairs.evictions,

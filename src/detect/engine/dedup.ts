@@ -90,7 +90,13 @@ export class FlowDeduper {
     const fp = this.fp1;
     const mask = this.mask;
     let sum = 0;
-    for (let i = 0; i < n; i++) sum = (sum + w[(fp[i]! & mask) * WAYS * 4]!) | 0;
+    // Both ends of the set: a typed array's data need not start on a cache line, so a 64-byte
+    // set may straddle two.
+    const last = WAYS * 4 - 1;
+    for (let i = 0; i < n; i++) {
+      const base = (fp[i]! & mask) * WAYS * 4;
+      sum = (sum + w[base]! + w[base + last]!) | 0;
+    }
     this.touched = sum;
   }
 

@@ -9,7 +9,7 @@ import { flowRecord } from '../testing.ts';
 import type { DetectBatch } from './batch.ts';
 import { DetectionEngine } from './engine.ts';
 import { CountMinSketch, HllPool } from './sketch.ts';
-import { KeyedTable } from './table.ts';
+import { KeyedTable, TOUCH_GRANULARITY_MS } from './table.ts';
 import type { Detector, DetectorStats } from './types.ts';
 import { WatermarkTracker } from './watermark.ts';
 import { slidingWindowEnds, WindowTimer } from './windows.ts';
@@ -174,19 +174,40 @@ describe('keyed table', () => {
     const k = new Uint32Array(1);
     for (let i = 0; i < 16; i++) {
       k[0] = i;
-      t.acquire(k, i);
+      t.acquire(k, i * 1000);
     }
     k[0] = 0;
-    t.acquire(k, 100); // touch key 0
+    t.acquire(k, 100_000); // touch key 0
     k[0] = 99;
-    t.acquire(k, 101); // evicts key 1, the oldest
+    t.acquire(k, 101_000); // evicts key 1, the oldest
     expect(t.evictions).toBe(1);
     k[0] = 1;
     expect(t.find(k)).toBe(-1);
     k[0] = 0;
     expect(t.find(k)).toBeGreaterThanOrEqual(0);
-    expect(t.expire(50)).toBe(14);
+    expect(t.expire(50_000)).toBe(14);
     expect(t.size).toBe(2);
+  });
+
+  it('keeps the LRU order exact to within the touch granularity', () => {
+    const t = new KeyedTable(16, 1);
+    const k = new Uint32Array(1);
+    for (let i = 0; i < 16; i++) {
+      k[0] = i;
+      t.acquire(k, 10_000);
+    }
+    k[0] = 15; // the most recent: touching it within the granularity changes nothing
+    t.touch(t.find(k), 10_000 + TOUCH_GRANULARITY_MS - 1);
+    k[0] = 0; // the oldest, touched a granularity later: it moves to the head
+    t.touch(t.find(k), 10_000 + TOUCH_GRANULARITY_MS);
+    k[0] = 99;
+    t.acquire(k, 20_000); // evicts key 1 (key 0 was moved to the head)
+    k[0] = 1;
+    expect(t.find(k)).toBe(-1);
+    k[0] = 0;
+    expect(t.find(k)).toBeGreaterThanOrEqual(0);
+    // Expiry sees the recorded times: key 15 still counts as seen at 10,000.
+    expect(t.expire(10_001)).toBe(14);
   });
 
   it('stays consistent under random churn (find after backward-shift deletes)', () => {

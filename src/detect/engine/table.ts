@@ -29,6 +29,12 @@ function tagOf(h: number): number {
 const OVERHEAD_PER_SLOT = 4 /* hash */ + 8 /* prev,next */ + 8 /* lastSeen */ + 8; /* 2 index cells */
 
 /**
+ * Event-time granularity of `touch()` (ms): the LRU order and the TTL are exact to within it.
+ * Every detector's TTL is minutes, so a second is far inside its precision.
+ */
+export const TOUCH_GRANULARITY_MS = 1000;
+
+/**
  * Largest capacity accepted: 2^25 slots (slot numbers fit the index cell beside the hash tag, and
  * the typed arrays stay below V8's size limits).
  */
@@ -119,6 +125,41 @@ export class KeyedTable {
   }
 
   /**
+   * Prefetch helper for batch passes: loads the index cell of hash `h` and returns the slot it
+   * names when its tag matches (a likely hit; the caller may load that slot's columns too), else
+   * −1. Reading cells for a whole chunk of rows before processing it lets the CPU overlap the
+   * cache misses of independent rows instead of paying them one after the other.
+   */
+  candidate(h: number): number {
+    const c = this.index[h & this.indexMask]!;
+    return c !== NONE && (c & ~SLOT_MASK) === tagOf(h) ? c & SLOT_MASK : NONE;
+  }
+
+  /**
+   * Prefetch helper: loads a slot's bookkeeping, first key word and LRU links; returns a value to
+   * discard.
+   */
+  touchLines(slot: number): number {
+    return (
+      this.hashes[slot]! ^
+      this.keys[slot * this.keyWords]! ^
+      this.lastSeen[slot]! ^
+      this.prev[slot]! ^
+      this.next[slot]!
+    );
+  }
+
+  /**
+   * Prefetch helper, after `touchLines`: loads the links of the slot's LRU neighbours, which a
+   * `touch()` that moves the slot rewrites; returns a value to discard.
+   */
+  neighbourLines(slot: number): number {
+    const p = this.prev[slot]!;
+    const n = this.next[slot]!;
+    return (p !== NONE ? this.next[p]! : 0) ^ (n !== NONE ? this.prev[n]! : 0);
+  }
+
+  /**
    * The slot of `key`, created when absent (evicting the least recently used key when full), and
    * marked most recently used at event time `now`. `created` tells whether it is new.
    */
@@ -156,9 +197,16 @@ export class KeyedTable {
     return slot;
   }
 
-  /** Marks a slot most recently used at `now` (event time; it never moves backwards). */
+  /**
+   * Marks a slot most recently used at `now` (event time; it never moves backwards). A slot
+   * touched again within `TOUCH_GRANULARITY_MS` of its recorded time keeps its place: relinking
+   * costs four random memory accesses (its own and its neighbours' links), and a key seen many
+   * times a second would pay them on every record. The LRU order and the TTL are therefore exact
+   * to within that granularity (a key may expire up to `TOUCH_GRANULARITY_MS` early).
+   */
   touch(slot: number, now: number): void {
-    if (now > this.lastSeen[slot]!) this.lastSeen[slot] = now;
+    if (now - this.lastSeen[slot]! < TOUCH_GRANULARITY_MS) return;
+    this.lastSeen[slot] = now;
     if (this.head === slot) return;
     this.unlink(slot);
     this.linkHead(slot);

@@ -9,7 +9,7 @@ import type { DetectBatch } from '../engine/batch.ts';
 import { SKIP } from '../engine/batch.ts';
 import { fold32, hashWords, mix32 } from '../engine/hash.ts';
 import { formatAddressAt, formatHostKey, hostKey, HOST_KEY_WORDS } from '../engine/keys.ts';
-import { RecordSamples, SeenCache, TouchedSlots } from '../engine/slots.ts';
+import { RecordSamples, TouchedSlots } from '../engine/slots.ts';
 import { KeyedTable } from '../engine/table.ts';
 import type { Detector, DetectorStats, EvidenceSink } from '../engine/types.ts';
 import { WindowTimer } from '../engine/windows.ts';
@@ -26,12 +26,98 @@ const SYN = 2;
 const RST = 4;
 const ACK = 16;
 
-/** Bytes of per-source columns besides the table's own (see the arrays in the constructor). */
-const COLUMN_BYTES = 8 * 4 + 4 * 5 + 2 + 4 + 16 + 1 + 4 + 1 + 2 + 1 + 8 /* samples ref */ + 12; /* touched */
+/**
+ * Per-source scalars, interleaved in one Float64Array (`STRIDE` per slot, two 64-byte lines) so
+ * that a record costs one or two cache misses instead of one per column: the first line holds
+ * what every contact updates, the second what only failed contacts do.
+ */
+const F_WIN = 0;
+const F_LLR = 1;
+const F_FIRST = 2;
+const F_LAST = 3;
+const F_CONTACTS = 4;
+const F_DONE = 5;
+const F_MAX_LLR = 6;
+const F_FAILURES = 7;
+const F_DSTS = 8;
+const F_PORTS_ON_CAND = 9;
+const F_CAND_PORT = 10;
+const F_CAND_PORT_COUNT = 11;
+const F_CAND_DST_V = 12;
+const F_CAND_DST_COUNT = 13;
+const F_MIN_TTL = 14;
+const F_RESEARCH_OF = 15;
+const STRIDE = 16;
+
+/** Bytes of per-source state besides the table's own: the scalars, the candidate destination, samples and touched list. */
+const COLUMN_BYTES = STRIDE * 8 + 16 + 8 /* samples ref */ + 5; /* touched */
+
+/**
+ * Rows per chunk of `onBatch`'s passes: the middle passes only load the cache lines the last one
+ * needs (index cells, first-contact sets, per-source lines), with short independent iterations so
+ * the CPU overlaps the misses of many rows; the lines stay cached for the last pass.
+ */
+const CHUNK = 256;
 
 /** Initial TTL guessed from an observed one (operating systems start at 64, 128 or 255). */
 function initialTtl(t: number): number {
   return t === 0 ? 0 : t <= 64 ? 64 : t <= 128 ? 128 : 255;
+}
+
+/** `ContactCache.contact` results. */
+const REPEAT = 0;
+const NEW_PORT = 1;
+const NEW_DESTINATION = 2;
+
+/**
+ * First-contact memory: (source, destination, port) triples, placed so that every triple of one
+ * (source, destination) pair lands in the same 64-byte set. One cache line then answers both
+ * questions a contact asks — was this triple seen (a repeat says nothing), and was this pair
+ * (a new destination) — where two separate caches cost two cache misses per record. Eight ways
+ * of (pair tag, port) per set, FIFO replacement by shifting within the set; a pair is forgotten
+ * when its last triple is.
+ */
+class ContactCache {
+  private readonly ways: Uint32Array;
+  private readonly mask: number;
+
+  constructor(entries: number) {
+    let sets = 16;
+    while (sets * 8 < entries) sets *= 2;
+    this.mask = sets - 1;
+    this.ways = new Uint32Array(sets * 16);
+  }
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.ways.byteLength;
+  }
+
+  /** Prefetch helper: loads the set of pair hash `hp` (both ends: it may straddle two lines). */
+  peek(hp: number): number {
+    const base = (hp & this.mask) * 16;
+    return this.ways[base]! ^ this.ways[base + 15]!;
+  }
+
+  /**
+   * Records a contact of the pair (set hash `hp`, independent tag hash `tag`) on `port`:
+   * `REPEAT` when the triple was seen, `NEW_PORT` when only the pair was, else `NEW_DESTINATION`.
+   */
+  contact(hp: number, tag: number, port: number): number {
+    const t = (tag | 1) >>> 0; // non-zero: 0 marks an empty way
+    const w = this.ways;
+    const base = (hp & this.mask) * 16;
+    let pairSeen = false;
+    for (let i = base; i < base + 16; i += 2) {
+      if (w[i] !== t) continue;
+      if (w[i + 1] === port) return REPEAT;
+      pairSeen = true;
+    }
+    for (let k = base + 15; k >= base + 2; k--) w[k] = w[k - 2]!;
+    w[base] = t;
+    w[base + 1] = port;
+    return pairSeen ? NEW_PORT : NEW_DESTINATION;
+  }
 }
 
 /** Bounded campaign registry: scanners grouped by (type, port or target, initial TTL, hour). */
@@ -61,6 +147,33 @@ class Campaigns {
   }
 }
 
+/** Outcomes of `outcomeOf`. */
+const FAIL = 1;
+const SUCCESS = 2;
+/** A failure reported by an ICMP unreachable: it belongs to the ICMP flow's destination. */
+const FAIL_FROM_DST = 3;
+
+/**
+ * Row `i` as a contact attempt: `FAIL` (a SYN without ACK, a bare RST), `SUCCESS` (the server's
+ * SYN-ACK side, or UDP with an answer), `FAIL_FROM_DST` (ICMP unreachable), or 0 (none).
+ */
+function outcomeOf(b: DetectBatch, i: number): number {
+  const proto = b.proto[i]!;
+  if (proto === TCP) {
+    const f = b.tcpFlags[i]!;
+    if (f & SYN) {
+      if ((f & ACK) === 0) return FAIL;
+      return b.srcPort[i]! > b.dstPort[i]! ? SUCCESS : 0;
+    }
+    return (f & (RST | ACK)) === RST ? FAIL : 0;
+  }
+  if (proto === ICMP4 || proto === ICMP6) {
+    const type = b.icmpTypeCode[i]! >>> 8;
+    return (proto === ICMP4 && type === 3) || (proto === ICMP6 && type === 1) ? FAIL_FROM_DST : 0;
+  }
+  return proto === UDP && b.revPackets[i]! > 0 ? SUCCESS : 0;
+}
+
 /** Creates the scan detector. */
 export function createScanDetector(config: ScanConfig, emit: EvidenceSink): Detector {
   return new ScanDetector(config, emit);
@@ -72,8 +185,7 @@ class ScanDetector implements Detector {
   readonly key = 'source' as const;
 
   private readonly table: KeyedTable;
-  private readonly pairs: SeenCache;
-  private readonly triples: SeenCache;
+  private readonly contacts: ContactCache;
   private readonly touched: TouchedSlots;
   private readonly samples: RecordSamples;
   private readonly timer: WindowTimer;
@@ -87,24 +199,17 @@ class ScanDetector implements Detector {
   private readonly budget: number;
   private readonly cacheBytes: number;
 
-  // Per-slot columns.
-  private readonly llr: Float64Array;
-  private readonly win: Float64Array;
-  private readonly first: Float64Array;
-  private readonly last: Float64Array;
-  private readonly contacts: Uint32Array;
-  private readonly failures: Uint32Array;
-  private readonly dsts: Uint32Array;
-  private readonly portsOnCand: Uint32Array;
-  private readonly maxLlr: Float64Array;
-  private readonly candPort: Uint16Array;
-  private readonly candPortCount: Int32Array;
+  /** Per-slot scalars, `STRIDE` per slot (see `F_WIN` …). */
+  private readonly m: Float64Array;
+  /** Misra-Gries candidate destination per slot (4 words). */
   private readonly candDst: Uint32Array;
-  private readonly candDstV: Uint8Array;
-  private readonly candDstCount: Int32Array;
-  private readonly minTtl: Uint8Array;
-  private readonly done: Uint8Array;
-  private readonly researchOf: Int16Array;
+  /** Per chunk row: outcome (0 = not a contact attempt), key hash, destination hash, index candidate. */
+  private readonly chunkOutcome = new Uint8Array(CHUNK);
+  private readonly chunkHash = new Uint32Array(CHUNK);
+  private readonly chunkDst = new Uint32Array(CHUNK);
+  private readonly chunkSlot = new Int32Array(CHUNK);
+  /** Sink of prefetch loads (kept so that they are not optimised away). */
+  prefetched = 0;
 
   private records = 0;
   private evidence = 0;
@@ -121,31 +226,16 @@ class ScanDetector implements Detector {
     this.lower = Math.log((1 - cfg.targetDetection) / (1 - cfg.targetFalsePositive));
     this.budget = cfg.stateBudgetBytes;
     // The two first-contact caches take at most half of the budget.
-    const cacheEntries = Math.max(1024, Math.min(cfg.contactCacheEntries, Math.floor(this.budget / 4 / 9)));
-    this.pairs = new SeenCache(cacheEntries);
-    this.triples = new SeenCache(cacheEntries);
-    this.cacheBytes = this.pairs.bytes + this.triples.bytes;
+    // The first-contact cache takes at most half of the budget (8 bytes per triple).
+    const cacheEntries = Math.max(1024, Math.min(cfg.contactCacheEntries, Math.floor(this.budget / 2 / 8)));
+    this.contacts = new ContactCache(cacheEntries);
+    this.cacheBytes = this.contacts.bytes;
     const perEntry = HOST_KEY_WORDS * 4 + 28 + COLUMN_BYTES;
     const capacity = Math.max(16, Math.floor((this.budget - this.cacheBytes) / perEntry));
     this.table = new KeyedTable(capacity, HOST_KEY_WORDS);
     const c = this.table.capacity;
-    this.llr = new Float64Array(c);
-    this.win = new Float64Array(c);
-    this.first = new Float64Array(c);
-    this.last = new Float64Array(c);
-    this.contacts = new Uint32Array(c);
-    this.failures = new Uint32Array(c);
-    this.dsts = new Uint32Array(c);
-    this.portsOnCand = new Uint32Array(c);
-    this.maxLlr = new Float64Array(c);
-    this.candPort = new Uint16Array(c);
-    this.candPortCount = new Int32Array(c);
+    this.m = new Float64Array(c * STRIDE);
     this.candDst = new Uint32Array(c * 4);
-    this.candDstV = new Uint8Array(c);
-    this.candDstCount = new Int32Array(c);
-    this.minTtl = new Uint8Array(c);
-    this.done = new Uint8Array(c);
-    this.researchOf = new Int16Array(c);
     this.touched = new TouchedSlots(c);
     this.samples = new RecordSamples(c, cfg.maxRecordIds);
     this.timer = new WindowTimer(cfg.windowMs);
@@ -153,36 +243,87 @@ class ScanDetector implements Detector {
     // A source pushed out of the table (LRU under churn, or TTL) is judged on what it holds first,
     // so churn can delay evidence but not lose a scanner that already crossed the thresholds.
     this.table.onRemove = (s) => {
-      if (this.done[s] === 0 && this.contacts[s]! > 0) this.evaluate(s, this.win[s]!);
-      this.done[s] = 1;
+      if (this.m[s * STRIDE + F_DONE] === 0 && this.m[s * STRIDE + F_CONTACTS]! > 0)
+        this.evaluate(s, this.m[s * STRIDE + F_WIN]!);
+      this.m[s * STRIDE + F_DONE] = 1;
     };
   }
 
   onBatch(b: DetectBatch): void {
     const n = b.length;
-    for (let i = 0; i < n; i++) if (b.skip[i] === SKIP.none) this.onRecord(b, i);
+    const oc = this.chunkOutcome;
+    const hs = this.chunkHash;
+    const hds = this.chunkDst;
+    const slots = this.chunkSlot;
+    const table = this.table;
+    const m = this.m;
+    let sink = 0;
+    for (let c0 = 0; c0 < n; c0 += CHUNK) {
+      const c1 = Math.min(n, c0 + CHUNK);
+      const len = c1 - c0;
+      // Pass 1: outcomes and hashes (no random memory access).
+      for (let i = c0; i < c1; i++) {
+        const j = i - c0;
+        oc[j] = 0;
+        if (b.skip[i] !== SKIP.none) continue;
+        this.records++;
+        const o = outcomeOf(b, i);
+        if (o === 0) continue;
+        oc[j] = o;
+        const fromDst = o === FAIL_FROM_DST;
+        hs[j] = this.keyHash(b, i, fromDst);
+        hds[j] = hashWords(fromDst ? b.src : b.dst, i * 4, 4, 0x51ed);
+      }
+      // Pass 2: index cells and first-contact sets, in short independent iterations (the CPU
+      // keeps many of these misses in flight).
+      for (let j = 0; j < len; j++) {
+        if (oc[j] === 0) continue;
+        const h = hs[j]!;
+        const hd = hds[j]!;
+        slots[j] = table.candidate(h);
+        sink ^= this.contacts.peek(fold32(hd, h));
+      }
+      // Pass 3: the lines of the sources those cells name.
+      for (let j = 0; j < len; j++) {
+        const s = slots[j]!;
+        if (oc[j] !== 0 && s >= 0) sink ^= table.touchLines(s) ^ this.touched.peek(s) ^ m[s * STRIDE]!;
+      }
+      for (let j = 0; j < len; j++) {
+        const s = slots[j]!;
+        if (oc[j] !== 0 && s >= 0) sink ^= table.neighbourLines(s);
+      }
+      // Pass 4: the work, on cached lines.
+      for (let i = c0; i < c1; i++) {
+        const j = i - c0;
+        const o = oc[j]!;
+        if (o !== 0) this.process(b, i, o, this.keyHash(b, i, o === FAIL_FROM_DST), hds[j]!);
+      }
+    }
+    this.prefetched ^= sink;
   }
 
   onRecord(b: DetectBatch, i: number): void {
     this.records++;
-    const proto = b.proto[i]!;
-    let outcome = 0; // 1 = failed first contact, 2 = success, 0 = not a contact attempt
-    let fromDst = false; // ICMP unreachable: the failure belongs to the ICMP flow's destination
-    if (proto === TCP) {
-      const f = b.tcpFlags[i]!;
-      if (f & SYN) {
-        if ((f & ACK) === 0) outcome = 1;
-        else if (b.srcPort[i]! > b.dstPort[i]!) outcome = 2;
-      } else if ((f & (RST | ACK)) === RST) outcome = 1;
-    } else if (proto === ICMP4 || proto === ICMP6) {
-      const type = b.icmpTypeCode[i]! >>> 8;
-      if ((proto === ICMP4 && type === 3) || (proto === ICMP6 && type === 1)) {
-        outcome = 1;
-        fromDst = true;
-      }
-    } else if (proto === UDP && b.revPackets[i]! > 0) outcome = 2;
-    if (outcome === 0) return;
+    const o = outcomeOf(b, i);
+    if (o === 0) return;
+    const fromDst = o === FAIL_FROM_DST;
+    const h = this.keyHash(b, i, fromDst);
+    this.process(b, i, o, h, hashWords(fromDst ? b.src : b.dst, i * 4, 4, 0x51ed));
+  }
 
+  /** Writes row `i`'s source key (the ICMP flow's destination when `fromDst`) to `key5`; its hash. */
+  private keyHash(b: DetectBatch, i: number, fromDst: boolean): number {
+    hostKey(fromDst ? b.dst : b.src, i * 4, b.ipVersion[i]!, this.cfg.groupIpv6By64, this.key5);
+    return hashWords(this.key5, 0, HOST_KEY_WORDS);
+  }
+
+  /**
+   * Counts contact attempt `i` (outcome `o` of `outcomeOf`; its key in `key5` with hash `h`; `hd`
+   * the hash of the contacted address) for its source.
+   */
+  private process(b: DetectBatch, i: number, o: number, h: number, hd: number): void {
+    const fromDst = o === FAIL_FROM_DST;
+    const outcome = fromDst ? FAIL : o;
     const v = b.ipVersion[i]!;
     const off = i * 4;
     const me = fromDst ? b.dst : b.src;
@@ -190,125 +331,125 @@ class ScanDetector implements Detector {
     const port = fromDst ? 0 : b.dstPort[i]!;
     const t = b.time[i]!;
     const key = this.key5;
-    hostKey(me, off, v, this.cfg.groupIpv6By64, key);
-    const h = hashWords(key, 0, HOST_KEY_WORDS);
     // Successes of sources without state are not worth a slot (state starts at a failure), nor
     // the first-contact lookups below: most traffic leaves here.
     let s = this.table.find(key, h);
-    if (s < 0 && outcome !== 1) return;
+    if (s < 0 && outcome !== FAIL) return;
     // First contact? (source, destination, port) seen before means a repeat, which says nothing.
-    const hd = hashWords(other, off, 4, 0x51ed);
-    const tripleNew = !this.triples.seen(fold32(h, hd) ^ port, mix32(hd + port) ^ h);
-    if (!tripleNew) return;
-    const pairNew = !this.pairs.seen(fold32(hd, h), h ^ hd);
+    const seen = this.contacts.contact(fold32(hd, h), mix32(h ^ hd), port);
+    if (seen === REPEAT) return;
+    const pairNew = seen === NEW_DESTINATION;
+    const m = this.m;
     if (s < 0) {
       s = this.table.acquire(key, t, h);
       this.reset(s, t, true);
-      this.researchOf[s] = this.research.match(v, me, off, fromDst ? b.dstAsn[i]! : b.srcAsn[i]!);
+      m[s * STRIDE + F_RESEARCH_OF] = this.research.match(v, me, off, fromDst ? b.dstAsn[i]! : b.srcAsn[i]!);
     } else this.table.touch(s, t);
+    const x = s * STRIDE;
 
     this.timer.start(t);
     const w = Math.floor(t / this.cfg.windowMs);
-    if (w > this.win[s]!) {
-      if (this.done[s] === 0 && this.contacts[s]! > 0) this.evaluate(s, this.win[s]!);
+    if (w > m[x + F_WIN]!) {
+      if (m[x + F_DONE] === 0 && m[x + F_CONTACTS]! > 0) this.evaluate(s, m[x + F_WIN]!);
       this.reset(s, t, false);
-      this.win[s] = w;
+      m[x + F_WIN] = w;
     }
     this.touched.add(s);
-    if (t < this.first[s]!) this.first[s] = t;
-    if (t > this.last[s]!) this.last[s] = t;
-    this.contacts[s]!++;
-    if (outcome === 2) {
-      this.llr[s] = Math.max(this.lower, this.llr[s]! + this.lnSuccess);
+    if (t < m[x + F_FIRST]!) m[x + F_FIRST] = t;
+    if (t > m[x + F_LAST]!) m[x + F_LAST] = t;
+    m[x + F_CONTACTS]!++;
+    if (outcome === SUCCESS) {
+      m[x + F_LLR] = Math.max(this.lower, m[x + F_LLR]! + this.lnSuccess);
       return;
     }
-    const l = this.llr[s]! + this.lnFail;
-    this.llr[s] = l;
-    if (l > this.maxLlr[s]!) this.maxLlr[s] = l;
-    this.failures[s]!++;
-    if (pairNew) this.dsts[s]!++;
+    const l = m[x + F_LLR]! + this.lnFail;
+    m[x + F_LLR] = l;
+    if (l > m[x + F_MAX_LLR]!) m[x + F_MAX_LLR] = l;
+    m[x + F_FAILURES]!++;
+    if (pairNew) m[x + F_DSTS]!++;
     const ttl = b.minTtl[i]!;
-    if (!fromDst && ttl !== 0 && (this.minTtl[s] === 0 || ttl < this.minTtl[s]!)) this.minTtl[s] = ttl;
+    if (!fromDst && ttl !== 0 && (m[x + F_MIN_TTL] === 0 || ttl < m[x + F_MIN_TTL]!)) m[x + F_MIN_TTL] = ttl;
     // Misra-Gries with one counter: the dominant port and the dominant destination.
-    if (this.candPort[s] === port) this.candPortCount[s]!++;
-    else if (--this.candPortCount[s]! <= 0) {
-      this.candPort[s] = port;
-      this.candPortCount[s] = 1;
+    if (m[x + F_CAND_PORT] === port) m[x + F_CAND_PORT_COUNT]!++;
+    else if (--m[x + F_CAND_PORT_COUNT]! <= 0) {
+      m[x + F_CAND_PORT] = port;
+      m[x + F_CAND_PORT_COUNT] = 1;
     }
     const c4 = s * 4;
+    const cd = this.candDst;
     const same =
-      this.candDstV[s] === v &&
-      this.candDst[c4] === other[off] &&
-      this.candDst[c4 + 1] === other[off + 1] &&
-      this.candDst[c4 + 2] === other[off + 2] &&
-      this.candDst[c4 + 3] === other[off + 3];
+      m[x + F_CAND_DST_V] === v &&
+      cd[c4] === other[off] &&
+      cd[c4 + 1] === other[off + 1] &&
+      cd[c4 + 2] === other[off + 2] &&
+      cd[c4 + 3] === other[off + 3];
     if (same) {
-      this.candDstCount[s]!++;
-      this.portsOnCand[s]!++;
-    } else if (--this.candDstCount[s]! <= 0) {
-      this.candDstV[s] = v;
-      this.candDst[c4] = other[off]!;
-      this.candDst[c4 + 1] = other[off + 1]!;
-      this.candDst[c4 + 2] = other[off + 2]!;
-      this.candDst[c4 + 3] = other[off + 3]!;
-      this.candDstCount[s] = 1;
-      this.portsOnCand[s] = 1;
+      m[x + F_CAND_DST_COUNT]!++;
+      m[x + F_PORTS_ON_CAND]!++;
+    } else if (--m[x + F_CAND_DST_COUNT]! <= 0) {
+      m[x + F_CAND_DST_V] = v;
+      cd[c4] = other[off]!;
+      cd[c4 + 1] = other[off + 1]!;
+      cd[c4 + 2] = other[off + 2]!;
+      cd[c4 + 3] = other[off + 3]!;
+      m[x + F_CAND_DST_COUNT] = 1;
+      m[x + F_PORTS_ON_CAND] = 1;
     }
-    if (this.failures[s]! >= 2 && this.samples.wants(s)) this.samples.add(s, b.recordId(i));
+    if (m[x + F_FAILURES]! >= 2 && this.samples.wants(s)) this.samples.add(s, b.recordId(i));
   }
 
   private reset(s: number, t: number, fresh: boolean): void {
     if (fresh) {
-      this.llr[s] = 0;
-      this.maxLlr[s] = 0;
-      this.win[s] = Math.floor(t / this.cfg.windowMs);
-      this.minTtl[s] = 0;
+      this.m[s * STRIDE + F_LLR] = 0;
+      this.m[s * STRIDE + F_MAX_LLR] = 0;
+      this.m[s * STRIDE + F_WIN] = Math.floor(t / this.cfg.windowMs);
+      this.m[s * STRIDE + F_MIN_TTL] = 0;
     }
-    this.maxLlr[s] = this.llr[s]!;
-    this.first[s] = t;
-    this.last[s] = t;
-    this.contacts[s] = 0;
-    this.failures[s] = 0;
-    this.dsts[s] = 0;
-    this.portsOnCand[s] = 0;
-    this.candPort[s] = 0;
-    this.candPortCount[s] = 0;
-    this.candDstV[s] = 0;
-    this.candDstCount[s] = 0;
-    this.done[s] = 0;
+    this.m[s * STRIDE + F_MAX_LLR] = this.m[s * STRIDE + F_LLR]!;
+    this.m[s * STRIDE + F_FIRST] = t;
+    this.m[s * STRIDE + F_LAST] = t;
+    this.m[s * STRIDE + F_CONTACTS] = 0;
+    this.m[s * STRIDE + F_FAILURES] = 0;
+    this.m[s * STRIDE + F_DSTS] = 0;
+    this.m[s * STRIDE + F_PORTS_ON_CAND] = 0;
+    this.m[s * STRIDE + F_CAND_PORT] = 0;
+    this.m[s * STRIDE + F_CAND_PORT_COUNT] = 0;
+    this.m[s * STRIDE + F_CAND_DST_V] = 0;
+    this.m[s * STRIDE + F_CAND_DST_COUNT] = 0;
+    this.m[s * STRIDE + F_DONE] = 0;
     this.samples.clear(s);
   }
 
   /** Decides on one source-window and emits evidence when it is a scan. */
   private evaluate(s: number, win: number): void {
-    this.done[s] = 1;
+    this.m[s * STRIDE + F_DONE] = 1;
     const cfg = this.cfg;
-    const failures = this.failures[s]!;
-    const contacts = this.contacts[s]!;
+    const failures = this.m[s * STRIDE + F_FAILURES]!;
+    const contacts = this.m[s * STRIDE + F_CONTACTS]!;
     if (failures < cfg.minFailedContacts) return;
     const ratio = failures / Math.max(1, contacts);
-    const dsts = this.dsts[s]!;
-    const ports = this.portsOnCand[s]!;
-    const walk = this.maxLlr[s]! >= this.upper;
+    const dsts = this.m[s * STRIDE + F_DSTS]!;
+    const ports = this.m[s * STRIDE + F_PORTS_ON_CAND]!;
+    const walk = this.m[s * STRIDE + F_MAX_LLR]! >= this.upper;
     const floor =
       ratio >= cfg.minFailureRatio &&
       (dsts >= cfg.horizontalMinDestinations || ports >= cfg.verticalMinPorts);
     if (!walk && !floor) return;
     const vertical = ports >= cfg.verticalMinPorts && ports >= dsts;
     const type = vertical ? 'vertical' : 'horizontal';
-    const first = this.first[s]!;
-    const last = this.last[s]!;
-    const ttl = this.minTtl[s]!;
+    const first = this.m[s * STRIDE + F_FIRST]!;
+    const last = this.m[s * STRIDE + F_LAST]!;
+    const ttl = this.m[s * STRIDE + F_MIN_TTL]!;
     const key = this.table.keys.subarray(s * HOST_KEY_WORDS, (s + 1) * HOST_KEY_WORDS);
     const target = vertical
       ? hashWords(this.candDst, s * 4, 4)
-      : this.candPortCount[s]! > 0
-        ? this.candPort[s]!
+      : this.m[s * STRIDE + F_CAND_PORT_COUNT]! > 0
+        ? this.m[s * STRIDE + F_CAND_PORT]!
         : 0;
     const hour = Math.floor(first / 3_600_000);
     const fp = mix32(fold32(fold32(fold32(vertical ? 1 : 2, target), initialTtl(ttl)), hour));
     const campaignSources = this.campaigns.add(fp, first, last);
-    const research = this.researchOf[s]!;
+    const research = this.m[s * STRIDE + F_RESEARCH_OF]!;
     const size = vertical ? ports : dsts;
     const severity = research >= 0 ? 'low' : size >= 1000 || failures >= 5000 ? 'high' : 'medium';
     const confidence = Math.min(
@@ -322,12 +463,13 @@ class ScanDetector implements Detector {
       failureRatio: Math.round(ratio * 1000) / 1000,
       distinctDestinations: dsts,
       portsOnTarget: ports,
-      logLikelihoodRatio: Math.round(this.maxLlr[s]! * 100) / 100,
+      logLikelihoodRatio: Math.round(this.m[s * STRIDE + F_MAX_LLR]! * 100) / 100,
       randomWalk: walk ? 'scanner' : 'undecided',
       campaignId: fp.toString(16).padStart(8, '0'),
       campaignSources,
     };
-    if (!vertical && this.candPortCount[s]! > 0) facts.port = this.candPort[s]!;
+    if (!vertical && this.m[s * STRIDE + F_CAND_PORT_COUNT]! > 0)
+      facts.port = this.m[s * STRIDE + F_CAND_PORT]!;
     if (ttl) {
       facts.ttl = ttl;
       facts.initialTtl = initialTtl(ttl);
@@ -349,15 +491,17 @@ class ScanDetector implements Detector {
       facts,
       recordIds: this.samples.take(s),
     };
-    if (vertical && this.candDstV[s]) e.counterpart = formatAddressAt(this.candDst, s * 4, this.candDstV[s]);
+    const dv = this.m[s * STRIDE + F_CAND_DST_V]!;
+    if (vertical && dv) e.counterpart = formatAddressAt(this.candDst, s * 4, dv);
     this.evidence++;
     this.emit(e);
   }
 
   private closeUpTo(win: number): void {
     this.touched.sweep((s) => {
-      if (this.win[s]! > win) return false;
-      if (this.done[s] === 0 && this.contacts[s]! > 0) this.evaluate(s, this.win[s]!);
+      if (this.m[s * STRIDE + F_WIN]! > win) return false;
+      if (this.m[s * STRIDE + F_DONE] === 0 && this.m[s * STRIDE + F_CONTACTS]! > 0)
+        this.evaluate(s, this.m[s * STRIDE + F_WIN]!);
       return true;
     });
   }
