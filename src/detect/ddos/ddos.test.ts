@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../common/schema/record.ts';
 import { flowRecord, runDetection, scenarioFlows, testWorld, truthOf } from '../testing.ts';
+import fc from 'fast-check';
+import { reflectionMinSize, REFLECTION_PORTS } from './vectors.ts';
 
 const T0 = Date.parse('2026-05-11T09:00:00.000Z');
 
@@ -82,5 +84,16 @@ describe('ddos detector', () => {
       );
     }
     expect(runDetection(recs).evidence.filter((e) => e.facts.type === 'reflection')).toEqual([]);
+  });
+});
+
+describe('reflection vectors', () => {
+  it('gives every listed port its minimum size and every other port 0', () => {
+    for (const [port, v] of REFLECTION_PORTS) expect(reflectionMinSize(port)).toBe(v.minPacketBytes);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 65535 }), (port) => {
+        expect(reflectionMinSize(port)).toBe(REFLECTION_PORTS.get(port)?.minPacketBytes ?? 0);
+      }),
+    );
   });
 });

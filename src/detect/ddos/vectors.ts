@@ -25,9 +25,29 @@ export const REFLECTION_PORTS: ReadonlyMap<number, { vector: string; minPacketBy
   [37810, { vector: 'dvr-dhcpdiscover', minPacketBytes: 300 }],
 ]);
 
-/** Per-port minimum sizes in a flat array for the hot path (0 = not a reflection port). */
-export const REFLECTION_MIN_SIZE: Uint16Array = (() => {
-  const a = new Uint16Array(65536);
-  for (const [port, v] of REFLECTION_PORTS) a[port] = v.minPacketBytes;
-  return a;
-})();
+/**
+ * Per-port minimum sizes for the hot path, in a 64-cell open-addressed table (256 bytes, always
+ * in cache): a flat 65,536-entry array would cost a cache miss for nearly every UDP record, whose
+ * source ports are mostly random ephemeral ones.
+ */
+const SIZE_CELLS = 64;
+const sizePorts = new Int32Array(SIZE_CELLS).fill(-1);
+const sizeMins = new Uint16Array(SIZE_CELLS);
+function sizeCell(port: number): number {
+  return Math.imul(port, 0x9e3779b1) >>> 26;
+}
+for (const [port, v] of REFLECTION_PORTS) {
+  let i = sizeCell(port);
+  while (sizePorts[i] !== -1) i = (i + 1) & (SIZE_CELLS - 1);
+  sizePorts[i] = port;
+  sizeMins[i] = v.minPacketBytes;
+}
+
+/** Smallest mean packet size that counts as amplified for a source port (0 = not a reflection port). */
+export function reflectionMinSize(port: number): number {
+  for (let i = sizeCell(port); ; i = (i + 1) & (SIZE_CELLS - 1)) {
+    const p = sizePorts[i]!;
+    if (p === port) return sizeMins[i]!;
+    if (p === -1) return 0;
+  }
+}

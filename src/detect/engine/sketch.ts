@@ -50,6 +50,15 @@ export class CountMinSketch {
     return est;
   }
 
+  /** Prefetch helper: loads the item's counters; returns a value to discard. */
+  peek(h: number): number {
+    const h2 = mix32(h ^ 0x5bd1e995) | 1;
+    let sum = 0;
+    const w = this.width;
+    for (let r = 0; r < this.depth; r++) sum += this.cells[r * w + ((h + Math.imul(r, h2)) & this.mask)]!;
+    return sum;
+  }
+
   /** Estimate for an item (never below the true count, up to float32 rounding). */
   estimate(h: number): number {
     const h2 = mix32(h ^ 0x5bd1e995) | 1;

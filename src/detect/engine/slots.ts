@@ -86,6 +86,11 @@ export class HashBits {
     this.words[b >>> 5]! |= 1 << (b & 31);
   }
 
+  /** Prefetch helper: loads the word holding the bit of hash `h`; returns a value to discard. */
+  peek(h: number): number {
+    return this.words[(h & this.mask) >>> 5]!;
+  }
+
   /** Whether the bit of hash `h` is set. */
   has(h: number): boolean {
     const b = h & this.mask;
