@@ -9,7 +9,7 @@
  * (`bytes`) whatever the input; a duplicate whose twin was pushed out is counted twice, which
  * only happens when more than `sets × 4` distinct flows start within `windowMs`.
  */
-import { fold32, mix32 } from './hash.ts';
+import { mix32 } from './hash.ts';
 
 const WAYS = 4;
 
@@ -113,15 +113,21 @@ export class FlowDeduper {
       this.fp1 = new Uint32Array(16);
       this.fp2 = new Uint32Array(16);
     }
+    // One multiply-xorshift step per address word (a bijection of the running value for a fixed
+    // word, so IPv4 addresses never collide), then two independently mixed fingerprints.
     let h = 0x2545f491;
     let g = 0x9e3779b9;
     for (let k = 0; k < 4; k++) {
-      h = fold32(h, src[off + k]!);
-      g = fold32(g, dst[off + k]!);
+      h = Math.imul(h ^ src[off + k]!, 0x9e3779b1);
+      h ^= h >>> 15;
+      g = Math.imul(g ^ dst[off + k]!, 0x85ebca6b);
+      g ^= g >>> 13;
     }
     const ports = ((sport << 16) | dport) >>> 0;
-    this.fp1[row] = mix32(fold32(fold32(h, g), ports) ^ proto);
-    this.fp2[row] = mix32(fold32(g, ports) ^ (proto << 8));
+    this.fp1[row] = mix32((h + Math.imul(g, 0x27d4eb2f) + ports) ^ proto);
+    this.fp2[row] = mix32(
+      Math.imul(h ^ 0x5bd1e995, 0xcc9e2d51) ^ g ^ Math.imul(ports ^ (proto << 24), 0x1b873593),
+    );
   }
 
   /**
