@@ -3,6 +3,9 @@ import type { FlowRecord } from '../../common/schema/record.ts';
 import { flowRecord, runDetection, scenarioFlows, testWorld, truthOf } from '../testing.ts';
 import fc from 'fast-check';
 import { reflectionMinSize, REFLECTION_PORTS } from './vectors.ts';
+import { ManualClock } from '../../common/clock.ts';
+import type { Evidence } from '../../common/schema/evidence.ts';
+import { createDetectionEngine, resolveDetectConfig } from '../index.ts';
 
 const T0 = Date.parse('2026-05-11T09:00:00.000Z');
 
@@ -40,6 +43,53 @@ describe('ddos detector', () => {
     expect(e.facts.type).toBe('syn-flood');
     expect(e.window.end - first).toBeLessThanOrEqual(2000);
   }, 60_000);
+
+  it('alarms on the first exports of a reflection attack while a slow exporter holds the watermark back', () => {
+    const evidence: Evidence[] = [];
+    const engine = createDetectionEngine(resolveDetectConfig({}), {
+      clock: new ManualClock(0),
+      emit: (e) => evidence.push(e),
+    });
+    // A second exporter reported once, ten minutes earlier: the watermark stays there (the clock
+    // does not move, so it is never declared idle).
+    engine.pushFlowRecord(
+      flowRecord(
+        {
+          sourceIPv4Address: '100.64.0.1',
+          destinationIPv4Address: '192.0.2.1',
+          sourceTransportPort: 40000,
+          destinationTransportPort: 443,
+          protocolIdentifier: 6,
+          tcpControlBits: 27,
+          packetDeltaCount: 10,
+          octetDeltaCount: 4000,
+          flowStartMilliseconds: T0 - 600_000,
+          flowEndMilliseconds: T0 - 600_000,
+        },
+        '127.0.0.3',
+      ),
+    );
+    // 300 DNS reflectors' first active-timeout exports (60 s of 1,300-byte answers each).
+    for (let k = 0; k < 300; k++)
+      engine.pushFlowRecord(
+        flowRecord({
+          sourceIPv4Address: `198.51.${k >> 8}.${k & 255}`,
+          destinationIPv4Address: '192.0.2.99',
+          sourceTransportPort: 53,
+          destinationTransportPort: 40001,
+          protocolIdentifier: 17,
+          packetDeltaCount: 4000,
+          octetDeltaCount: 4000 * 1300,
+          flowStartMilliseconds: T0 - 60_000 + k * 10,
+          flowEndMilliseconds: T0 + k * 10,
+        }),
+      );
+    engine.advance();
+    const e = evidence.find((x) => x.detector === 'ddos');
+    expect(e?.subject).toBe('192.0.2.99');
+    expect(e?.facts.type).toBe('reflection');
+    expect(e!.window.end).toBeLessThanOrEqual(T0 + 4000);
+  });
 
   it('does not alarm on a busy web server with many clients', () => {
     const recs: FlowRecord[] = [];

@@ -43,6 +43,12 @@ const ORDINARY_WEIGHT = 0.01;
  * misses of many rows instead of taking them one after the other.
  */
 const CHUNK = 256;
+/**
+ * While a destination's typed counters in the current bucket are over a floor and no alarm is
+ * raised, it is judged again every this many of its records (the distinct sources grow as the
+ * records arrive), without waiting for the watermark.
+ */
+const EARLY_EVERY = 16;
 
 /** Creates the DDoS detector. */
 export function createDdosDetector(config: DdosConfig, emit: EvidenceSink): Detector {
@@ -83,6 +89,13 @@ class DdosDetector implements Detector {
   private readonly reflPortCount: Int32Array;
   private readonly channel: Uint8Array;
   private readonly done: Float64Array;
+  /** Bucket whose typed counters crossed a floor (early judgement, see `EARLY_EVERY`), and records since. */
+  private readonly earlyBucket: Float64Array;
+  private readonly earlyCount: Uint32Array;
+  /** Packets of one bucket that alone exceed each typed floor over a whole window. */
+  private readonly earlyReflected: number;
+  private readonly earlySyn: number;
+  private readonly earlyUdp: number;
 
   private readonly sums = new Float64Array(M);
   /** Per chunk row: the destination key's hash (see `CHUNK`). */
@@ -98,6 +111,10 @@ class DdosDetector implements Detector {
   ) {
     this.B = cfg.windowBuckets;
     this.R = cfg.windowBuckets + LOOKAHEAD_BUCKETS;
+    const windowSeconds = (cfg.windowBuckets * cfg.bucketMs) / 1000;
+    this.earlyReflected = cfg.reflectionFloorPps * windowSeconds;
+    this.earlySyn = cfg.synFloorPps * windowSeconds;
+    this.earlyUdp = cfg.udpFloorPps * windowSeconds;
     // The admission sketch takes at most a quarter of the budget.
     const maxWidth = Math.floor(cfg.stateBudgetBytes / 4 / 4 / cfg.cmsDepth / 2);
     this.cms = new CountMinSketch(Math.min(cfg.cmsWidth, Math.max(16, maxWidth)), cfg.cmsDepth);
@@ -118,7 +135,9 @@ class DdosDetector implements Detector {
       1 +
       8 +
       8 +
-      12;
+      12 +
+      8 /* earlyBucket */ +
+      4; /* earlyCount */
     this.fixedBytes = this.cms.bytes;
     const capacity = Math.max(16, Math.floor((cfg.stateBudgetBytes - this.fixedBytes) / this.perEntry));
     this.table = new KeyedTable(capacity, HOST_KEY_WORDS);
@@ -138,6 +157,8 @@ class DdosDetector implements Detector {
     this.reflPortCount = new Int32Array(c);
     this.channel = new Uint8Array(c);
     this.done = new Float64Array(c);
+    this.earlyBucket = new Float64Array(c);
+    this.earlyCount = new Uint32Array(c);
     this.touched = new TouchedSlots(c);
     this.samples = new RecordSamples(c, cfg.maxRecordIds);
     this.timer = new WindowTimer(cfg.bucketMs);
@@ -212,8 +233,9 @@ class DdosDetector implements Detector {
       const old = this.stamp[cell]!;
       if (bucket < old) return; // older than the ring: beyond any window still open
       // The cell still holds a bucket not yet judged (input far ahead of the watermark): judge
-      // this destination now, on the buckets before this one, instead of losing them.
-      if (old >= 0 && old > this.done[s]!) this.evaluate(s, bucket - 1);
+      // this destination now, on the window ending with its newest data before this record,
+      // instead of losing those buckets.
+      if (old >= 0 && old > this.done[s]!) this.evaluate(s, Math.min(bucket - 1, this.lastBucket[s]!));
       this.stamp[cell] = bucket;
       this.ring.fill(0, cell * M, cell * M + M);
     }
@@ -252,7 +274,31 @@ class DdosDetector implements Detector {
     this.hll.add(hs, hashWords(b.src, i * 4, 4));
     const ch = b.channel[i]!;
     if (ch !== 0) this.channel[s] = ch;
-    if (this.samples.wants(s) && this.alarmSince[s]! > 0) this.samples.add(s, b.recordId(i));
+    if (this.alarmSince[s]! > 0) {
+      if (this.samples.wants(s)) this.samples.add(s, b.recordId(i));
+    } else if (
+      this.ring[r + RF]! >= this.earlyReflected ||
+      this.ring[r + SY]! >= this.earlySyn ||
+      this.ring[r + UL]! >= this.earlyUdp
+    )
+      this.judgeEarly(s, bucket);
+  }
+
+  /**
+   * Latency (REQUIREMENTS R-DET-3: an alarm within seconds of the attack's first records): this
+   * bucket alone is over a typed floor, so the destination is judged now on the buckets up to it,
+   * without waiting for the watermark (which trails the slowest exporter and the allowed
+   * lateness). Repeated every `EARLY_EVERY` records of the destination while the alarm is not
+   * raised, since its distinct sources keep growing; a judgement that finds no attack changes
+   * nothing (no baseline learning from a bucket still filling).
+   */
+  private judgeEarly(s: number, bucket: number): void {
+    if (this.earlyBucket[s] !== bucket) {
+      this.earlyBucket[s] = bucket;
+      this.earlyCount[s] = 0;
+    }
+    if (this.earlyCount[s]!++ % EARLY_EVERY !== 0) return;
+    this.evaluate(s, bucket, true);
   }
 
   /**
@@ -299,13 +345,18 @@ class DdosDetector implements Detector {
     this.reflPortCount[s] = 0;
     this.channel[s] = 0;
     this.done[s] = -Infinity;
+    this.earlyBucket[s] = -1;
+    this.earlyCount[s] = 0;
     this.samples.clear(s);
   }
 
-  /** Evaluates the window ending with bucket `k` for one destination. */
-  private evaluate(s: number, k: number): void {
+  /**
+   * Evaluates the window ending with bucket `k` for one destination. `early`: bucket `k` is still
+   * filling (see `judgeEarly`): only an alarm counts; otherwise nothing is marked or learned.
+   */
+  private evaluate(s: number, k: number, early = false): void {
     if (this.done[s]! >= k) return;
-    this.done[s] = k;
+    if (!early) this.done[s] = k;
     const cfg = this.cfg;
     const B = this.B;
     const sums = this.sums.fill(0);
@@ -361,6 +412,8 @@ class DdosDetector implements Detector {
       rate = fps;
     }
     const bucketStart = k * cfg.bucketMs;
+    if (type === '' && early) return;
+    if (early) this.done[s] = k;
     if (type === '') {
       // Learn only from quiet buckets, so an attack does not become the baseline.
       if (this.alarmSince[s]! === 0 || k - this.lastAlarmBucket[s]! > B) {
