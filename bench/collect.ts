@@ -25,13 +25,14 @@
  *
  * Options (environment): BENCH_RATES=100000,200000,... records/s; BENCH_DURATION_S=3;
  * BENCH_TARGETS=nfcapd,acd (add acd-ndjson to also write every record as NDJSON, the closer match
- * to nfcapd writing its files); BENCH_BUDGET_S=220 (no step starts after this); BENCH_SENDER=node
+ * to nfcapd writing its files; acd-dgram for acd reading its socket with Node's dgram instead of the
+ * native recvmmsg reader, `collect.udpReader: dgram`); BENCH_BUDGET_S=220 (no step starts after this); BENCH_SENDER=node
  * forces the fallback sender; BENCH_ACD_ARGS adds arguments to `acd collect`;
  * BENCH_WARMUP_UNITS=1 (units of 60,000 records; 0 disables the warm-up).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +80,7 @@ const READY_IDLE_MS = 500;
 const WARMUP_UNITS = Number(process.env.BENCH_WARMUP_UNITS ?? 1);
 const WARMUP_RATE = 200_000;
 
-type Target = 'nfcapd' | 'acd' | 'acd-ndjson';
+type Target = 'nfcapd' | 'acd' | 'acd-ndjson' | 'acd-dgram';
 
 /**
  * Collector and sender processes run detached, each in its own session and so in its own
@@ -173,7 +174,7 @@ interface AcdSummary {
   sequenceLost: number;
 }
 
-async function startAcd(host: string, port: number, ndjson: boolean): Promise<Running> {
+async function startAcd(host: string, port: number, ndjson: boolean, dgram: boolean): Promise<Running> {
   const dir = await mkdtemp(join(tmpdir(), 'acd-bench-acd-'));
   const args = [
     'collect',
@@ -186,6 +187,11 @@ async function startAcd(host: string, port: number, ndjson: boolean): Promise<Ru
     ...EXTRA_ACD_ARGS,
   ];
   if (ndjson) args.push('--out', join(dir, 'flows.ndjson'));
+  if (dgram) {
+    // `acd collect --config` reads the acd configuration file; collection uses its collect section.
+    await writeFile(join(dir, 'collect.yaml'), 'collect:\n  udpReader: dgram\n');
+    args.push('--config', join(dir, 'collect.yaml'));
+  }
   // The same V8 flag as bin/acd's shebang line (a larger young generation: fewer, shorter pauses).
   const child = spawn(process.execPath, ['--max-semi-space-size=64', join(ROOT, 'bin/acd'), ...args], {
     cwd: ROOT,
@@ -287,7 +293,7 @@ async function main(): Promise<void> {
         const running =
           target === 'nfcapd'
             ? await startNfcapd(sender.host, sender.port)
-            : await startAcd(sender.host, sender.port, target === 'acd-ndjson');
+            : await startAcd(sender.host, sender.port, target === 'acd-ndjson', target === 'acd-dgram');
         const pid = running.child.pid ?? 0;
         const warm = WARMUP_UNITS > 0 ? await sender.send(WARMUP_UNITS, WARMUP_RATE) : undefined;
         const cpu0 = treeCpuSeconds(pid);
@@ -346,6 +352,7 @@ async function main(): Promise<void> {
       highestLosslessRate: best,
       ratioAcdToNfcapd: nf && best.acd ? Number((best.acd / nf).toFixed(2)) : null,
       ratioAcdNdjsonToNfcapd: nf && best['acd-ndjson'] ? Number((best['acd-ndjson'] / nf).toFixed(2)) : null,
+      ratioAcdDgramToNfcapd: nf && best['acd-dgram'] ? Number((best['acd-dgram'] / nf).toFixed(2)) : null,
       budgetHit,
       loadavgStart: loadStart,
       loadavgEnd: loadavg(),

@@ -5,7 +5,7 @@
  * the kernel may drop datagrams on a loaded 2-core machine (MACHINE-NOTES).
  */
 import dgram from 'node:dgram';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -371,5 +371,44 @@ describe('acd collect (live, real sockets)', () => {
     });
     expect(code).toBe(2);
     expect(err).toContain('udp://localhost:2055');
+  });
+
+  it('reads the collect section of the configuration file and ACD_COLLECT__ overrides, naming a bad key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'acd-collect-config-'));
+    try {
+      const file = join(dir, 'acd.yaml');
+      await writeFile(file, 'collect:\n  queueCapacity: 32\n');
+      const run = async (env: Record<string, string>): Promise<{ code: number; err: string }> => {
+        let err = '';
+        const stderr = new Writable({
+          write(c: Buffer, _e, cb): void {
+            err += c.toString();
+            cb();
+          },
+        });
+        const saved = { ...process.env };
+        Object.assign(process.env, env);
+        try {
+          const code = await main(['collect', '--config', file, '--listen', 'udp://127.0.0.1:0'], {
+            signal: AbortSignal.abort(),
+            stderr,
+            logger: silentLogger,
+          });
+          return { code, err };
+        } finally {
+          for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
+        }
+      };
+      // The file's value (32) is below the bound: the error names the key.
+      const bad = await run({});
+      expect(bad.code).not.toBe(0);
+      expect(bad.err).toContain('collect.queueCapacity');
+      // An environment override replaces it.
+      const fixed = await run({ ACD_COLLECT__QUEUE_CAPACITY: '4096' });
+      expect(fixed.err).not.toContain('collect.queueCapacity');
+      expect(fixed.code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -350,7 +350,12 @@ export function createCollector(deps: CollectorDeps, config: CollectorConfig): C
             { clock, logger, metrics: m },
             spec.kind === 'sflow' ? { ...spec, kind: 'udp' } : spec,
             (d) => queue.push(d),
-            { recvBufferSize: config.recvBufferBytes },
+            {
+              recvBufferSize: config.recvBufferBytes,
+              reader: config.udpReader,
+              ringBytes: config.udpRingBytes,
+              room: queue,
+            },
           ),
         };
       case 'tcp':

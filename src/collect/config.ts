@@ -24,6 +24,19 @@ export const CollectConfigSchema = Section(
       description:
         'Requested UDP socket receive buffer; the kernel caps it at net.core.rmem_max (a warning names the sysctl).',
     }),
+    udpReader: Type.Union([Type.Literal('auto'), Type.Literal('native'), Type.Literal('dgram')], {
+      default: 'auto',
+      description:
+        'What reads UDP sockets: native (a recvmmsg thread per socket filling a ring, Linux, built by npm install), dgram (Node sockets) or auto (native when it loads, else dgram with a warning).',
+    }),
+    udpRingBytes: Type.Integer({
+      minimum: 1_048_576,
+      maximum: 1_073_741_824,
+      multipleOf: 8,
+      default: 67_108_864,
+      description:
+        'Native UDP reader: ring between its thread and the decoder, per socket (a multiple of 8); holds the traffic that arrives while the event loop pauses (when full, datagrams are dropped and counted).',
+    }),
     tcpMaxConnections: Type.Integer({
       minimum: 1,
       maximum: 10_000,

@@ -89,7 +89,10 @@ export function createCollectMetrics(m: MetricsRegistry): CollectMetrics {
     tcpPaused: m.counter('collect_tcp_paused', 'TCP sockets paused by queue back-pressure'),
     tcpConnections: m.gauge('collect_tcp_connections', 'open TCP connections'),
     queueEnqueued: m.counter('collect_queue_enqueued', 'messages accepted into the decode queue'),
-    queueDropped: m.counter('collect_queue_dropped', 'messages dropped because the decode queue was full'),
+    queueDropped: m.counter(
+      'collect_queue_dropped',
+      'messages dropped because the decode queue (or the native UDP reader ring) was full',
+    ),
     queueDrained: m.counter('collect_queue_drained', 'messages taken off the decode queue'),
     queueDepth: m.gauge('collect_queue_depth', 'messages waiting in the decode queue'),
     dnstapAccepted: m.counter('collect_dnstap_connections_accepted', 'dnstap connections accepted'),

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { loadConfig } from '../../common/config.ts';
+import { loadAcdConfig } from '../config.ts';
 import { UsageError } from '../../common/errors.ts';
 import { MetricsRegistry } from '../../common/metrics.ts';
 import { CollectConfigSchema, type CollectConfig } from '../../collect/config.ts';
@@ -168,10 +168,9 @@ Examples:
 }
 
 async function runCollect(ctx: CliContext, opts: CollectOptions): Promise<void> {
-  const base: CollectConfig = loadConfig(
-    CollectConfigSchema,
-    opts.config === undefined ? {} : { file: opts.config },
-  );
+  // The whole acd configuration (file sections and ACD_SECTION__KEY overrides, validated as
+  // `acd config check` does); collection uses its `collect` section.
+  const base: CollectConfig = loadAcdConfig(opts.config === undefined ? {} : { file: opts.config }).collect;
   const config: CollectConfig = {
     ...base,
     listen: opts.listen ?? base.listen,

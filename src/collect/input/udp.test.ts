@@ -36,16 +36,20 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-describe('udp listener', () => {
+/** Both readers pass the same tests; the native one where `npm install` builds it (Linux). */
+const readers = process.platform === 'linux' ? (['native', 'dgram'] as const) : (['dgram'] as const);
+
+describe.each(readers)('udp listener (%s reader)', (reader) => {
   it('binds port 0 on IPv4 and IPv6 and hands datagrams on untouched, with the exporter address', async () => {
     const metrics = createCollectMetrics(new MetricsRegistry());
     const got: RawDatagram[] = [];
     const deps = { clock: systemClock, logger: silentLogger, metrics };
-    const v4 = createUdpListener(deps, udpSpec('udp://127.0.0.1:0'), (d) => got.push(d) > 0);
-    const v6 = createUdpListener(deps, udpSpec('udp://[::1]:0'), (d) => got.push(d) > 0);
+    const v4 = createUdpListener(deps, udpSpec('udp://127.0.0.1:0'), (d) => got.push(d) > 0, { reader });
+    const v6 = createUdpListener(deps, udpSpec('udp://[::1]:0'), (d) => got.push(d) > 0, { reader });
     started.push(v4, v6);
     await v4.start();
     await v6.start();
+    expect(v4.reader).toBe(reader);
     expect(v4.address().port).toBeGreaterThan(0);
     expect(v6.url()).toMatch(/^udp:\/\/\[::1\]:\d+$/);
     await send(4, '127.0.0.1', v4.address().port, [new Uint8Array([1, 2, 3])]);
@@ -62,10 +66,12 @@ describe('udp listener', () => {
   it('refuses to share a port (reuseAddr off) with a typed error', async () => {
     const metrics = createCollectMetrics(new MetricsRegistry());
     const deps = { clock: systemClock, logger: silentLogger, metrics };
-    const a = createUdpListener(deps, udpSpec('udp://127.0.0.1:0'), () => true);
+    const a = createUdpListener(deps, udpSpec('udp://127.0.0.1:0'), () => true, { reader });
     started.push(a);
     await a.start();
-    const b = createUdpListener(deps, udpSpec(`udp://127.0.0.1:${a.address().port}`), () => true);
+    const b = createUdpListener(deps, udpSpec(`udp://127.0.0.1:${a.address().port}`), () => true, {
+      reader,
+    });
     await expect(b.start()).rejects.toBeInstanceOf(InputError);
   });
 
@@ -87,6 +93,7 @@ describe('udp listener', () => {
       () => true,
       {
         recvBufferSize: 1 << 30,
+        reader,
       },
     );
     started.push(l);
@@ -116,6 +123,7 @@ describe('udp listener', () => {
       () => true,
       {
         recvBufferSize: 65536,
+        reader,
       },
     );
     started.push(l);

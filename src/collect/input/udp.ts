@@ -1,5 +1,4 @@
 import dgram from 'node:dgram';
-import { readFile } from 'node:fs/promises';
 import type { Clock } from '../../common/clock.ts';
 import { InputError, LifecycleError } from '../../common/errors.ts';
 import type { Lifecycle } from '../../common/lifecycle.ts';
@@ -7,19 +6,23 @@ import type { Logger } from '../../common/logging.ts';
 import type { Endpoint, RawDatagram } from '../../common/schema/index.ts';
 import type { CollectMetrics } from '../metrics.ts';
 import { formatListenUrl, type UdpListenSpec } from './listen-url.ts';
+import { checkRecvBufferRequest, KERNEL_REPORT_FACTOR, warnIfRecvBufferCapped } from './udp-buffer.ts';
+import {
+  createNativeUdpListener,
+  DEFAULT_RING_BYTES,
+  loadNativeUdpReader,
+  type DownstreamRoom,
+  type NativeUdpAddonLoad,
+} from './udp-native.ts';
 
-/** Where the kernel's ceiling on socket receive buffers is configured (Linux). */
-export const RMEM_MAX_SYSCTL = 'net.core.rmem_max';
-const RMEM_MAX_PATH = '/proc/sys/net/core/rmem_max';
+export { MAX_RECV_BUFFER_BYTES, RMEM_MAX_SYSCTL } from './udp-buffer.ts';
 
 /**
- * Largest receive buffer we ask for. The kernel caps requests at `net.core.rmem_max` anyway; this
- * bound only keeps a typo from asking for gigabytes where the sysctl is generous.
+ * Which implementation reads a UDP socket: `native` (the `recvmmsg` thread of `udp-native.ts`,
+ * Linux, built by `npm install`), `dgram` (Node's own sockets) or `auto` (native when the addon
+ * loads, else `dgram` with one warning).
  */
-export const MAX_RECV_BUFFER_BYTES = 1 << 30;
-
-/** Factor between the SO_RCVBUF requested and what the kernel reports when it honours it. */
-const KERNEL_REPORT_FACTOR = process.platform === 'linux' ? 2 : 1;
+export type UdpReaderKind = 'auto' | 'native' | 'dgram';
 
 /** What a UDP listener needs from its surroundings. */
 export interface UdpListenerDeps {
@@ -35,6 +38,17 @@ export type DatagramPush = (d: RawDatagram) => boolean;
 export interface UdpListenerOptions {
   /** SO_RCVBUF to request (bytes); absent keeps the system default (`net.core.rmem_default`). */
   recvBufferSize?: number;
+  /** The reader (default `auto`). */
+  reader?: UdpReaderKind;
+  /** Native reader: ring size in bytes (default `DEFAULT_RING_BYTES`). */
+  ringBytes?: number;
+  /**
+   * Native reader: room downstream (the queue), so that a backlog waits in the ring rather than
+   * in the queue. Absent: unlimited.
+   */
+  room?: DownstreamRoom;
+  /** The native addon (default: `loadNativeUdpReader()`, the one `npm install` built). */
+  addon?: NativeUdpAddonLoad;
 }
 
 /** A bound UDP socket feeding the queue. */
@@ -45,19 +59,63 @@ export interface UdpListener extends Lifecycle {
   url(): string;
   /** The usable receive buffer the kernel granted (bytes); after `start()`. */
   recvBufferSize(): number;
+  /** The implementation reading the socket. */
+  readonly reader: 'native' | 'dgram';
 }
 
+/** Loggers that were already told that the native reader is unavailable (one line each). */
+const toldFallback = new WeakSet<Logger>();
+
 /**
- * Creates a UDP listener for one address. The receive callback only wraps the datagram in a
- * `RawDatagram` and pushes it; parsing happens when the queue is drained (CONVENTIONS
- * anti-patterns). IPv6 sockets are IPv6-only so that `udp://0.0.0.0:P` and `udp://[::]:P` can be
- * listened on side by side and IPv4 exporters never show up as `::ffff:` mapped addresses.
+ * Creates a UDP listener for one address with the reader `opts.reader` asks for. `auto` takes the
+ * native reader when its addon loads and otherwise Node's `dgram`, saying so in one warning line
+ * per logger; `native` fails at `start()` (an `InputError` saying why) when the addon is
+ * unavailable. Both hand on the same `RawDatagram`s and count the same metrics.
  */
 export function createUdpListener(
   deps: UdpListenerDeps,
   spec: UdpListenSpec,
   push: DatagramPush,
   opts: UdpListenerOptions = {},
+): UdpListener {
+  const kind = opts.reader ?? 'auto';
+  if (kind !== 'dgram') {
+    const load = opts.addon ?? loadNativeUdpReader();
+    if (load.ok || kind === 'native') {
+      return createNativeUdpListener(
+        deps,
+        spec,
+        push,
+        {
+          ringBytes: opts.ringBytes ?? DEFAULT_RING_BYTES,
+          ...(opts.recvBufferSize !== undefined ? { recvBufferSize: opts.recvBufferSize } : {}),
+          ...(opts.room ? { room: opts.room } : {}),
+        },
+        load,
+      );
+    }
+    if (!toldFallback.has(deps.logger)) {
+      toldFallback.add(deps.logger);
+      deps.logger.warn(
+        { reason: load.reason },
+        'native udp reader unavailable; using node dgram sockets (more loss when the event loop pauses)',
+      );
+    }
+  }
+  return createDgramUdpListener(deps, spec, push, opts);
+}
+
+/**
+ * Creates a UDP listener read by Node's `dgram`. The receive callback only wraps the datagram in a
+ * `RawDatagram` and pushes it; parsing happens when the queue is drained (CONVENTIONS
+ * anti-patterns). IPv6 sockets are IPv6-only so that `udp://0.0.0.0:P` and `udp://[::]:P` can be
+ * listened on side by side and IPv4 exporters never show up as `::ffff:` mapped addresses.
+ */
+function createDgramUdpListener(
+  deps: UdpListenerDeps,
+  spec: UdpListenSpec,
+  push: DatagramPush,
+  opts: UdpListenerOptions,
 ): UdpListener {
   const { clock, logger, metrics } = deps;
   let socket: dgram.Socket | undefined;
@@ -76,34 +134,13 @@ export function createUdpListener(
     });
   };
 
-  async function warnIfCapped(requested: number): Promise<void> {
-    // Linux doubles the value it grants (half is bookkeeping overhead) and reports the doubled
-    // figure, so a request was honoured there only when the report reaches twice the request.
-    if (granted >= requested * KERNEL_REPORT_FACTOR) return;
-    let rmemMax: number | undefined;
-    try {
-      rmemMax = Number((await readFile(RMEM_MAX_PATH, 'utf8')).trim());
-    } catch {
-      rmemMax = undefined;
-    }
-    logger.warn(
-      {
-        listen: spec.url,
-        requested,
-        granted: granted / KERNEL_REPORT_FACTOR,
-        rmemMax,
-        sysctl: RMEM_MAX_SYSCTL,
-      },
-      `udp receive buffer capped by the kernel: raise it with sysctl -w ${RMEM_MAX_SYSCTL}=${requested}`,
-    );
-  }
-
   return {
+    reader: 'dgram',
+
     async start(): Promise<void> {
       if (socket) throw new LifecycleError(`udp listener ${spec.url} already started`);
       const requested = opts.recvBufferSize;
-      if (requested !== undefined && (!(requested > 0) || requested > MAX_RECV_BUFFER_BYTES))
-        throw new InputError(spec.url, `receive buffer ${requested} is outside 1..${MAX_RECV_BUFFER_BYTES}`);
+      checkRecvBufferRequest(spec.url, requested);
       const s = dgram.createSocket({
         type: spec.family === 6 ? 'udp6' : 'udp4',
         reuseAddr: false,
@@ -131,7 +168,7 @@ export function createUdpListener(
       const a = s.address();
       bound = { address: a.address, port: a.port };
       granted = s.getRecvBufferSize();
-      if (requested !== undefined) await warnIfCapped(requested);
+      if (requested !== undefined) await warnIfRecvBufferCapped(logger, spec.url, requested, granted);
     },
 
     async stop(): Promise<void> {
