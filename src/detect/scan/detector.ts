@@ -47,7 +47,14 @@ const F_CAND_DST_V = 12;
 const F_CAND_DST_COUNT = 13;
 const F_MIN_TTL = 14;
 const F_RESEARCH_OF = 15;
-const STRIDE = 16;
+/** Failed first contacts since the walk last sat at its lower clamp (across windows). */
+const F_WALK_FAILS = 16;
+/**
+ * Scalars per slot. 18 rather than a whole third line: with the first-contact cache taking half
+ * the budget, 144 bytes per slot still gives the default budget 2^16 slots (the table's capacity
+ * is a power of two), where 192 would halve it.
+ */
+const STRIDE = 18;
 
 /** Bytes of per-source state besides the table's own: the scalars, the candidate destination, samples and touched list. */
 const COLUMN_BYTES = STRIDE * 8 + 16 + 8 /* samples ref */ + 5; /* touched */
@@ -286,7 +293,8 @@ class ScanDetector implements Detector {
       // Pass 3: the lines of the sources those cells name.
       for (let j = 0; j < len; j++) {
         const s = slots[j]!;
-        if (oc[j] !== 0 && s >= 0) sink ^= table.touchLines(s) ^ this.touched.peek(s) ^ m[s * STRIDE]!;
+        if (oc[j] !== 0 && s >= 0)
+          sink ^= table.touchLines(s) ^ this.touched.peek(s) ^ m[s * STRIDE]! ^ m[s * STRIDE + F_MAX_LLR]!;
       }
       for (let j = 0; j < len; j++) {
         const s = slots[j]!;
@@ -359,13 +367,18 @@ class ScanDetector implements Detector {
     if (t > m[x + F_LAST]!) m[x + F_LAST] = t;
     m[x + F_CONTACTS]!++;
     if (outcome === SUCCESS) {
-      m[x + F_LLR] = Math.max(this.lower, m[x + F_LLR]! + this.lnSuccess);
+      const l = m[x + F_LLR]! + this.lnSuccess;
+      if (l <= this.lower) {
+        m[x + F_LLR] = this.lower;
+        m[x + F_WALK_FAILS] = 0;
+      } else m[x + F_LLR] = l;
       return;
     }
     const l = m[x + F_LLR]! + this.lnFail;
     m[x + F_LLR] = l;
     if (l > m[x + F_MAX_LLR]!) m[x + F_MAX_LLR] = l;
     m[x + F_FAILURES]!++;
+    m[x + F_WALK_FAILS]!++;
     if (pairNew) m[x + F_DSTS]!++;
     const ttl = b.minTtl[i]!;
     if (!fromDst && ttl !== 0 && (m[x + F_MIN_TTL] === 0 || ttl < m[x + F_MIN_TTL]!)) m[x + F_MIN_TTL] = ttl;
@@ -404,6 +417,7 @@ class ScanDetector implements Detector {
       this.m[s * STRIDE + F_MAX_LLR] = 0;
       this.m[s * STRIDE + F_WIN] = Math.floor(t / this.cfg.windowMs);
       this.m[s * STRIDE + F_MIN_TTL] = 0;
+      this.m[s * STRIDE + F_WALK_FAILS] = 0;
     }
     this.m[s * STRIDE + F_MAX_LLR] = this.m[s * STRIDE + F_LLR]!;
     this.m[s * STRIDE + F_FIRST] = t;
@@ -426,11 +440,16 @@ class ScanDetector implements Detector {
     const cfg = this.cfg;
     const failures = this.m[s * STRIDE + F_FAILURES]!;
     const contacts = this.m[s * STRIDE + F_CONTACTS]!;
-    if (failures < cfg.minFailedContacts) return;
+    const walk = this.m[s * STRIDE + F_MAX_LLR]! >= this.upper;
+    const walkFailures = this.m[s * STRIDE + F_WALK_FAILS]!;
+    // The floor of failed first contacts holds within the window, or, for a source whose walk
+    // crossed the scanner threshold, since the walk last sat at its benign clamp: a slow scan
+    // (a few probes a minute) never fills one window but walks up all the same.
+    if (failures === 0) return;
+    if (failures < cfg.minFailedContacts && !(walk && walkFailures >= cfg.minFailedContacts)) return;
     const ratio = failures / Math.max(1, contacts);
     const dsts = this.m[s * STRIDE + F_DSTS]!;
     const ports = this.m[s * STRIDE + F_PORTS_ON_CAND]!;
-    const walk = this.m[s * STRIDE + F_MAX_LLR]! >= this.upper;
     const floor =
       ratio >= cfg.minFailureRatio &&
       (dsts >= cfg.horizontalMinDestinations || ports >= cfg.verticalMinPorts);
@@ -465,6 +484,7 @@ class ScanDetector implements Detector {
       portsOnTarget: ports,
       logLikelihoodRatio: Math.round(this.m[s * STRIDE + F_MAX_LLR]! * 100) / 100,
       randomWalk: walk ? 'scanner' : 'undecided',
+      walkFailedContacts: walkFailures,
       campaignId: fp.toString(16).padStart(8, '0'),
       campaignSources,
     };

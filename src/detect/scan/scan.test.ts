@@ -90,6 +90,42 @@ describe('scan detector', () => {
     expect(runDetection(recs).evidence).toEqual([]);
   });
 
+  it('finds a slow scan that never fills one window (the walk carries its failures across windows)', () => {
+    const recs: FlowRecord[] = [];
+    // Three probes a minute for 12 minutes to distinct hosts, none answered: no 60-s window
+    // reaches the 8-failure floor, but the walk crosses the scanner threshold.
+    for (let i = 0; i < 36; i++) recs.push(syn('203.0.113.7', `198.51.100.${i + 1}`, 22, T0 + i * 20_000));
+    const { evidence } = runDetection(recs);
+    expect(evidence.length).toBeGreaterThan(0);
+    expect(evidence.every((e) => e.subject === '203.0.113.7' && e.facts.randomWalk === 'scanner')).toBe(true);
+    expect(Number(evidence[0]!.facts.walkFailedContacts)).toBeGreaterThanOrEqual(8);
+  });
+
+  it('does not flag a host with occasional failures among its successes, however long it runs', () => {
+    const recs: FlowRecord[] = [];
+    // A failed contact every minute for an hour, each between successful connections.
+    for (let k = 0; k < 60; k++) {
+      const t = T0 + k * 60_000;
+      for (let j = 0; j < 3; j++)
+        recs.push(
+          flowRecord({
+            sourceIPv4Address: '10.9.0.1',
+            destinationIPv4Address: `192.0.2.${(k * 3 + j) % 250}`,
+            sourceTransportPort: 50000 + j,
+            destinationTransportPort: 443,
+            protocolIdentifier: 6,
+            tcpControlBits: 27,
+            packetDeltaCount: 12,
+            octetDeltaCount: 5000,
+            flowStartMilliseconds: t + j * 1000,
+            flowEndMilliseconds: t + j * 1000 + 500,
+          }),
+        );
+      recs.push(syn('10.9.0.1', `198.51.100.${k + 1}`, 8443, t + 5000));
+    }
+    expect(runDetection(recs).evidence).toEqual([]);
+  });
+
   it('keys IPv6 scanners by /64', () => {
     const recs: FlowRecord[] = [];
     for (let i = 0; i < 100; i++)
