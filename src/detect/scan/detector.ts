@@ -47,6 +47,11 @@ const F_CAND_DST_V = 12;
 const F_CAND_DST_COUNT = 13;
 const F_MIN_TTL = 14;
 const F_RESEARCH_OF = 15;
+/**
+ * A slow scan (fewer than `minFailedContacts` failures in every window) needs its walk at this
+ * multiple of the scanner threshold ln η1 (see `evaluate`).
+ */
+const SLOW_SCAN_WALK = 3;
 /** Failed first contacts since the walk last sat at its lower clamp (across windows). */
 const F_WALK_FAILS = 16;
 /**
@@ -440,13 +445,22 @@ class ScanDetector implements Detector {
     const cfg = this.cfg;
     const failures = this.m[s * STRIDE + F_FAILURES]!;
     const contacts = this.m[s * STRIDE + F_CONTACTS]!;
-    const walk = this.m[s * STRIDE + F_MAX_LLR]! >= this.upper;
+    const maxLlr = this.m[s * STRIDE + F_MAX_LLR]!;
+    const walk = maxLlr >= this.upper;
     const walkFailures = this.m[s * STRIDE + F_WALK_FAILS]!;
-    // The floor of failed first contacts holds within the window, or, for a source whose walk
-    // crossed the scanner threshold, since the walk last sat at its benign clamp: a slow scan
-    // (a few probes a minute) never fills one window but walks up all the same.
+    // The floor of failed first contacts holds within the window, or across windows for a slow
+    // scan (a few probes a minute never fill one window, but walk up all the same): failed
+    // contacts since the walk last sat at its benign clamp, with the walk at three times the
+    // scanner threshold (false-positive rate P_F³ instead of P_F: without a window floor, the
+    // walk's own P_F would flag about one benign host in a hundred whose contacts mostly succeed,
+    // and P_F² still flags a host of the benchmark's background whose failures happened to come
+    // nine in a row).
     if (failures === 0) return;
-    if (failures < cfg.minFailedContacts && !(walk && walkFailures >= cfg.minFailedContacts)) return;
+    if (
+      failures < cfg.minFailedContacts &&
+      !(maxLlr >= SLOW_SCAN_WALK * this.upper && walkFailures >= cfg.minFailedContacts)
+    )
+      return;
     const ratio = failures / Math.max(1, contacts);
     const dsts = this.m[s * STRIDE + F_DSTS]!;
     const ports = this.m[s * STRIDE + F_PORTS_ON_CAND]!;
