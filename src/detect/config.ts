@@ -138,6 +138,12 @@ export const ScanConfigSchema = obj(
       1 << 21,
       'First-contact cache: (source, destination, port) entries, 8 bytes each, at most half the budget; oldest replaced.',
     ),
+    admitFailures: int(
+      1,
+      1000,
+      2,
+      'Failed first contacts of a source within one window before it gets exact state (counted in a count-min sketch until then, then carried over); 1 = at the first.',
+    ),
     maxCampaigns: int(16, 1_000_000, 4096, 'Scan campaigns (port set, initial TTL, hour) tracked at once.'),
     maxRecordIds: int(0, 1000, 8, 'Record ids kept per evidence.'),
   },
@@ -178,7 +184,12 @@ export const DdosConfigSchema = obj(
       1 << 16,
       'Admission count-min sketch width (error \u2264 e/width of the packets of one bucket).',
     ),
-    cmsDepth: int(1, 16, 4, 'Admission count-min sketch depth (failure probability e^\u2212depth).'),
+    cmsDepth: int(
+      1,
+      16,
+      2,
+      'Admission count-min sketch depth (failure probability e^\u2212depth; an overcount only admits a destination early, it never raises an alarm).',
+    ),
     hllPrecision: int(
       4,
       12,

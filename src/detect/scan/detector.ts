@@ -9,6 +9,7 @@ import type { DetectBatch } from '../engine/batch.ts';
 import { SKIP } from '../engine/batch.ts';
 import { fold32, hashWords, mix32 } from '../engine/hash.ts';
 import { formatAddressAt, formatHostKey, hostKey, HOST_KEY_WORDS } from '../engine/keys.ts';
+import { CountMinSketch } from '../engine/sketch.ts';
 import { RecordSamples, TouchedSlots } from '../engine/slots.ts';
 import { KeyedTable } from '../engine/table.ts';
 import type { Detector, DetectorStats, EvidenceSink } from '../engine/types.ts';
@@ -198,6 +199,10 @@ class ScanDetector implements Detector {
 
   private readonly table: KeyedTable;
   private readonly contacts: ContactCache;
+  /** Failed first contacts per source in the current window, before it has a slot. */
+  private readonly admit: CountMinSketch;
+  private admitWindow = -Infinity;
+  private readonly admitFailures: number;
   private readonly touched: TouchedSlots;
   private readonly samples: RecordSamples;
   private readonly timer: WindowTimer;
@@ -237,11 +242,17 @@ class ScanDetector implements Detector {
     this.upper = Math.log(cfg.targetDetection / cfg.targetFalsePositive);
     this.lower = Math.log((1 - cfg.targetDetection) / (1 - cfg.targetFalsePositive));
     this.budget = cfg.stateBudgetBytes;
-    // The two first-contact caches take at most half of the budget.
     // The first-contact cache takes at most half of the budget (8 bytes per triple).
     const cacheEntries = Math.max(1024, Math.min(cfg.contactCacheEntries, Math.floor(this.budget / 2 / 8)));
     this.contacts = new ContactCache(cacheEntries);
-    this.cacheBytes = this.contacts.bytes;
+    // Admission sketch: failed first contacts per source in the current window, 2 rows of at
+    // most 2^17 counters (1 MiB) and at most an eighth of the budget.
+    this.admitFailures = cfg.admitFailures;
+    this.admit = new CountMinSketch(
+      Math.max(1024, Math.min(1 << 17, Math.floor(this.budget / 8 / 2 / 4))),
+      2,
+    );
+    this.cacheBytes = this.contacts.bytes + this.admit.bytes;
     const perEntry = HOST_KEY_WORDS * 4 + 28 + COLUMN_BYTES;
     const capacity = Math.max(16, Math.floor((this.budget - this.cacheBytes) / perEntry));
     this.table = new KeyedTable(capacity, HOST_KEY_WORDS);
@@ -293,13 +304,20 @@ class ScanDetector implements Detector {
         const h = hs[j]!;
         const hd = hds[j]!;
         slots[j] = table.candidate(h);
-        sink ^= this.contacts.peek(fold32(hd, h));
       }
-      // Pass 3: the lines of the sources those cells name.
+      // Pass 3: the lines of the sources those cells name, and the first-contact set and
+      // admission counters of the rows that will need them (a success of a source without state
+      // needs neither: it stops at the index).
       for (let j = 0; j < len; j++) {
+        const o = oc[j]!;
+        if (o === 0) continue;
         const s = slots[j]!;
-        if (oc[j] !== 0 && s >= 0)
+        const h = hs[j]!;
+        if (s >= 0)
           sink ^= table.touchLines(s) ^ this.touched.peek(s) ^ m[s * STRIDE]! ^ m[s * STRIDE + F_MAX_LLR]!;
+        else if (o === SUCCESS) continue;
+        else sink ^= this.admit.peek(h);
+        sink ^= this.contacts.peek(fold32(hds[j]!, h));
       }
       for (let j = 0; j < len; j++) {
         const s = slots[j]!;
@@ -354,8 +372,30 @@ class ScanDetector implements Detector {
     const pairNew = seen === NEW_DESTINATION;
     const m = this.m;
     if (s < 0) {
+      // Admission: a source gets a slot at its `admitFailures`-th failed first contact of the
+      // window (counted in a sketch until then), then starts with those failures counted.
+      let prior = 0;
+      if (this.admitFailures > 1) {
+        const aw = Math.floor(t / this.cfg.windowMs);
+        if (aw > this.admitWindow) {
+          this.admit.clear();
+          this.admitWindow = aw;
+        }
+        const est = this.admit.add(h, 1);
+        if (est < this.admitFailures) return;
+        prior = Math.min(Math.round(est), this.admitFailures) - 1;
+      }
       s = this.table.acquire(key, t, h);
       this.reset(s, t, true);
+      if (prior > 0) {
+        const x0 = s * STRIDE;
+        m[x0 + F_CONTACTS] = prior;
+        m[x0 + F_FAILURES] = prior;
+        m[x0 + F_DSTS] = prior;
+        m[x0 + F_WALK_FAILS] = prior;
+        m[x0 + F_LLR] = prior * this.lnFail;
+        m[x0 + F_MAX_LLR] = prior * this.lnFail;
+      }
       m[s * STRIDE + F_RESEARCH_OF] = this.research.match(v, me, off, fromDst ? b.dstAsn[i]! : b.srcAsn[i]!);
     } else this.table.touch(s, t);
     const x = s * STRIDE;
