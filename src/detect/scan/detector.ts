@@ -297,14 +297,9 @@ class ScanDetector implements Detector {
         hs[j] = this.keyHash(b, i, fromDst);
         hds[j] = hashWords(fromDst ? b.src : b.dst, i * 4, 4, 0x51ed);
       }
-      // Pass 2: index cells and first-contact sets, in short independent iterations (the CPU
-      // keeps many of these misses in flight).
-      for (let j = 0; j < len; j++) {
-        if (oc[j] === 0) continue;
-        const h = hs[j]!;
-        const hd = hds[j]!;
-        slots[j] = table.candidate(h);
-      }
+      // Pass 2: index cells, in short independent iterations (the CPU keeps many of these
+      // misses in flight).
+      for (let j = 0; j < len; j++) if (oc[j] !== 0) slots[j] = table.candidate(hs[j]!);
       // Pass 3: the lines of the sources those cells name, and the first-contact set and
       // admission counters of the rows that will need them (a success of a source without state
       // needs neither: it stops at the index).
