@@ -9,36 +9,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
 import { ManualClock } from '../src/common/clock.ts';
-import { createLogger } from '../src/common/logging.ts';
+import { acdOn } from './helpers/cli.ts';
 
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
-
-async function acd(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await main(argv, {
-    stdout: out.stream,
-    stderr: err.stream,
-    clock: new ManualClock(Date.UTC(2026, 0, 1)),
-    logger: createLogger({ level: 'silent' }),
-    interactive: false,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const acd = acdOn(new ManualClock(Date.UTC(2026, 0, 1)));
 
 type Line = Record<string, unknown>;
 
@@ -131,10 +106,16 @@ describe('acd analyze', () => {
       expect(i.firstSeen).toMatch(ISO);
       expect(typeof i.summary).toBe('string');
     }
-    const scanner = truth.find((t) => t.scenario === 'scan-horizontal' && t.expectedDetectors.includes('scan'))!;
+    const scanner = truth.find(
+      (t) => t.scenario === 'scan-horizontal' && t.expectedDetectors.includes('scan'),
+    )!;
     const flood = truth.find((t) => t.scenario === 'ddos-flood' && t.expectedDetectors.includes('ddos'))!;
-    expect(alerts.some((a) => a.detector === 'scan' && scanner.attackers.includes(a.subject as string))).toBe(true);
-    expect(alerts.some((a) => a.detector === 'ddos' && flood.victims.includes(a.subject as string))).toBe(true);
+    expect(alerts.some((a) => a.detector === 'scan' && scanner.attackers.includes(a.subject as string))).toBe(
+      true,
+    );
+    expect(alerts.some((a) => a.detector === 'ddos' && flood.victims.includes(a.subject as string))).toBe(
+      true,
+    );
   }, 120_000);
 
   it('without --lab: selection with the demonstration feed set runs first and says so', async () => {
@@ -144,8 +125,12 @@ describe('acd analyze', () => {
     expect(r.stderr).toMatch(/\d+ of \d+ selected/);
     const alerts = lines(r.stdout).filter((l) => l.type === 'alert');
     // The foreign scanner stays in clear (only domestic space is pseudonymised).
-    const scanner = truth.find((t) => t.scenario === 'scan-horizontal' && t.expectedDetectors.includes('scan'))!;
-    expect(alerts.some((a) => a.detector === 'scan' && scanner.attackers.includes(a.subject as string))).toBe(true);
+    const scanner = truth.find(
+      (t) => t.scenario === 'scan-horizontal' && t.expectedDetectors.includes('scan'),
+    )!;
+    expect(alerts.some((a) => a.detector === 'scan' && scanner.attackers.includes(a.subject as string))).toBe(
+      true,
+    );
   }, 120_000);
 
   it('--since/--until keep only records in the range; --format table is for people', async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
+import { capture } from './helpers/cli.ts';
 import { systemClock } from '../src/common/clock.ts';
 import { silentLogger } from '../src/common/logging.ts';
 import { MetricsRegistry } from '../src/common/metrics.ts';
@@ -379,24 +380,21 @@ describe('acd collect (live, real sockets)', () => {
       const file = join(dir, 'acd.yaml');
       await writeFile(file, 'collect:\n  queueCapacity: 32\n');
       const run = async (env: Record<string, string>): Promise<{ code: number; err: string }> => {
-        let err = '';
-        const stderr = new Writable({
-          write(c: Buffer, _e, cb): void {
-            err += c.toString();
-            cb();
-          },
-        });
-        const saved = { ...process.env };
+        const err = capture();
+        const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
         Object.assign(process.env, env);
         try {
           const code = await main(['collect', '--config', file, '--listen', 'udp://127.0.0.1:0'], {
             signal: AbortSignal.abort(),
-            stderr,
+            stderr: err.stream,
             logger: silentLogger,
           });
-          return { code, err };
+          return { code, err: err.text() };
         } finally {
-          for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
+          for (const [k, v] of Object.entries(saved)) {
+            if (v === undefined) delete process.env[k];
+            else process.env[k] = v;
+          }
         }
       };
       // The file's value (32) is below the bound: the error names the key.

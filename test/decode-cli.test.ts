@@ -6,7 +6,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { ManualClock } from '../src/common/clock.ts';
@@ -15,18 +14,9 @@ import { ieByName } from '../src/collect/decode/ie/registry.ts';
 import { TABLE_HEADER } from '../src/collect/output/table.ts';
 import { encodeIpfixMessage, type EncodeTemplate } from '../src/simulate/encode/index.ts';
 import { fixturePath } from './helpers/traffic.ts';
+import { capture } from './helpers/cli.ts';
 
 /** A writable that keeps what is written to it. */
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 interface Run {
   code: number;

@@ -8,7 +8,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
@@ -30,6 +29,7 @@ import {
   withoutAddresses,
   type TestAddresses,
 } from './helpers/edge.ts';
+import { capture } from './helpers/cli.ts';
 
 const FIXTURES = join(ROOT, 'src', 'collect', 'decode', 'testdata');
 const REAL = [
@@ -47,17 +47,6 @@ let addrs: TestAddresses;
 let generated: string;
 const T0 = Date.UTC(2026, 4, 1, 9, 0, 0);
 const N = 700;
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = capture();

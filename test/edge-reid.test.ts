@@ -12,7 +12,6 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEdge } from '../src/cli/edge/edge.ts';
@@ -32,6 +31,7 @@ import {
 } from '../src/simulate/exporters/index.ts';
 import { createMemoryBus, type ControlMessage, type DeliveredControl } from '../src/transport/index.ts';
 import { edgeFlows, ROOT, testAddresses } from './helpers/edge.ts';
+import { capture } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'acd-edge-reid-'));
 afterAll(() => {
@@ -52,17 +52,6 @@ const authoriser = (k: SigningKey, signer: string) =>
     validUntil: '2100-01-01T00:00:00Z',
     scopes: ['reidentification'],
   });
-
-function captureLog(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 async function until<T>(what: string, f: () => T | undefined, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
@@ -102,7 +91,7 @@ describe('acd edge (live): re-identification over the control direction', () => 
     const setup = demoSetup('JP', PROVIDER, 'demo');
     setup.trustedKeys = setup.trustedKeys.with([authoriser(alice, 'alice'), authoriser(bob, 'bob')]);
 
-    const log = captureLog();
+    const log = capture();
     const logger = pino({ level: 'debug', base: undefined }, log.stream);
     const bus = createMemoryBus({ clock: systemClock });
     const edge = createEdge(

@@ -5,22 +5,11 @@
  * The JSON output has the documented shape, and both scenarios are found (recall 1) — the
  * precision target is measured by the full run (BENCHMARKS.md), not here.
  */
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { systemClock } from '../src/common/clock.ts';
 import { createLogger } from '../src/common/logging.ts';
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
+import { capture } from './helpers/cli.ts';
 
 const SCENARIOS = ['brute-force-rdp', 'dns-tunnel'];
 

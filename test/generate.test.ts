@@ -8,39 +8,14 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
 import { ManualClock } from '../src/common/clock.ts';
-import { createLogger } from '../src/common/logging.ts';
 import { readOperatorsFile } from '../src/simulate/country/index.ts';
 import { SCENARIO_NAMES } from '../src/simulate/traffic/index.ts';
 import { nfdumpCsv, requireTool, runNfcapd } from './helpers/tools.ts';
+import { acdOn } from './helpers/cli.ts';
 
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
-
-async function acd(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await main(argv, {
-    stdout: out.stream,
-    stderr: err.stream,
-    clock: new ManualClock(Date.UTC(2026, 0, 1)),
-    logger: createLogger({ level: 'silent' }),
-    interactive: false,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const acd = acdOn(new ManualClock(Date.UTC(2026, 0, 1)));
 
 function ndjson(text: string): Record<string, unknown>[] {
   return text

@@ -20,7 +20,6 @@
  * Counters are compared as exported (neither tool scales sampled counters; README of testdata).
  */
 import { execFile } from 'node:child_process';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
@@ -28,6 +27,7 @@ import { ManualClock } from '../src/common/clock.ts';
 import { createLogger } from '../src/common/logging.ts';
 import { EXPORT_FIXTURES, fixtureDatagrams, fixturePath, type ExportFixture } from './helpers/traffic.ts';
 import { requireTool, runNfcapd, sendUdp, toolPath } from './helpers/tools.ts';
+import { capture } from './helpers/cli.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -59,16 +59,6 @@ const PROTOCOL_NAMES: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP',
 const ATTEMPTS = 3;
 
 /** A writable that keeps what is written to it. */
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 /** `nfdump -R DIR -o csv` (TZ=UTC), parsed by its header line; the summary after the rows is left out. */
 async function nfdumpOCsv(dir: string): Promise<Row[]> {

@@ -1,7 +1,7 @@
 /**
  * Runs `acd …` in process (through `main`, as `./bin/acd` does) with captured stdout/stderr and
- * an optional API token in `ACD_TOKEN`, for the CLI tests that drive a running API. Not used by
- * production code.
+ * an optional API token in `ACD_TOKEN`, for the CLI tests; `capture()` for tests that pass their own
+ * streams. Not used by production code.
  */
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
@@ -15,7 +15,8 @@ export interface AcdRun {
   stderr: string;
 }
 
-function capture(): { stream: Writable; text: () => string } {
+/** A writable stream that keeps what is written, and the text so far. */
+export function capture(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer | string, _enc, cb) {

@@ -12,7 +12,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localEdgeConfig } from '../../cli/embedded/edges.ts';
@@ -31,6 +30,7 @@ import { createAuditLog, readAllAudit } from '../audit/index.ts';
 import { KeyStore } from '../keys/index.ts';
 import { ReidentifyError } from './errors.ts';
 import { createReidentificationService } from './service.ts';
+import { capture } from '../../../test/helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'acd-reid-e2e-'));
 afterAll(() => {
@@ -39,17 +39,6 @@ afterAll(() => {
 
 const PROVIDER = 'isp-reid-centre';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function captureLog(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 async function until<T>(
   what: string,
@@ -79,7 +68,7 @@ describe('re-identification from the centre to a live edge', () => {
       drainTimeoutMs: 1000,
     });
     const e = config.edge;
-    const log = captureLog();
+    const log = capture();
     const logger = pino({ level: 'debug', base: undefined }, log.stream);
     const bus = createMemoryBus({ clock: systemClock });
     const edge = createEdge(

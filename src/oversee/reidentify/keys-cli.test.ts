@@ -6,41 +6,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
 import { ManualClock } from '../../common/clock.ts';
-import { createLogger } from '../../common/logging.ts';
+import { acdOn } from '../../../test/helpers/cli.ts';
 import { parsePublicKeys } from '../keys/index.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 2, 1, 8));
 
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  return {
-    stream: new Writable({
-      write(chunk: Buffer, _e, cb) {
-        chunks.push(chunk.toString('utf8'));
-        cb();
-      },
-    }),
-    text: () => chunks.join(''),
-  };
-}
-
-async function acd(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await main(argv, {
-    stdout: out.stream,
-    stderr: err.stream,
-    clock,
-    logger: createLogger({ level: 'silent' }),
-    interactive: false,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const acd = acdOn(clock);
 
 let dir: string;
 beforeAll(async () => {

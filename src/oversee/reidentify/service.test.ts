@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../common/clock.ts';
@@ -29,6 +28,7 @@ import {
   type ReidActor,
   type ReidentificationService,
 } from './service.ts';
+import { capture } from '../../../test/helpers/cli.ts';
 
 const NOW = Date.UTC(2026, 0, 10, 12);
 const PROVIDER = 'prov-a';
@@ -61,19 +61,6 @@ function approvalCase(id: string, over: Partial<ApprovalCaseBody> = {}, state = 
     createdAt: NOW - 86_400_000,
     updatedAt: NOW - 86_400_000,
     body: body as unknown as Record<string, unknown>,
-  };
-}
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  return {
-    stream: new Writable({
-      write(chunk: Buffer, _e, cb) {
-        chunks.push(chunk.toString('utf8'));
-        cb();
-      },
-    }),
-    text: () => chunks.join(''),
   };
 }
 
