@@ -183,7 +183,7 @@ class BeaconDetector implements Detector {
   private readonly chunkSlot = new Int32Array(CHUNK);
   private readonly chunkOk = new Uint8Array(CHUNK);
   /** Sink of prefetch loads (kept so that they are not optimised away). */
-  prefetched = 0;
+  private prefetched = 0;
   /** Domain of DNS-query pairs (the counterpart), set once per admitted pair. */
   private readonly names: (string | undefined)[];
 
@@ -239,6 +239,7 @@ class BeaconDetector implements Detector {
       for (let i = c0; i < c1; i++) {
         const j = i - c0;
         ok[j] = 0;
+        slots[j] = -1;
         if (b.skip[i] !== SKIP.none) continue;
         this.records++;
         if (!this.keyOf(b, i)) continue;
@@ -253,15 +254,12 @@ class BeaconDetector implements Detector {
         sink ^= admission.peek(h);
         slots[j] = table.candidate(h);
       }
-      // Pass 3: the same for the lines of the slots those cells name.
+      // Pass 3: the same for the lines of the slots those cells name, then their LRU neighbours.
       for (let j = 0; j < len; j++) {
         const s = slots[j]!;
-        if (ok[j] === 1 && s >= 0) sink ^= table.touchLines(s) ^ meta[s * M_STRIDE]!;
+        if (s >= 0) sink ^= table.touchLines(s) ^ meta[s * M_STRIDE]!;
       }
-      for (let j = 0; j < len; j++) {
-        const s = slots[j]!;
-        if (ok[j] === 1 && s >= 0) sink ^= table.neighbourLines(s);
-      }
+      sink ^= table.neighbourLines(slots, len);
       // Pass 4: the work, on cached lines.
       for (let i = c0; i < c1; i++) {
         const j = i - c0;

@@ -101,7 +101,7 @@ class DdosDetector implements Detector {
   /** Per chunk row: the destination key's hash (see `CHUNK`). */
   private readonly chunkHash = new Uint32Array(CHUNK);
   /** Sink of prefetch loads (kept so that they are not optimised away). */
-  prefetched = 0;
+  private prefetched = 0;
   private records = 0;
   private evidence = 0;
 

@@ -61,8 +61,13 @@ export function addressHash(words: Uint32Array, off: number, v: number): number 
 }
 
 /** Hash of a (client, resolver) pair from their {@link addressHash}es. */
-function pairHash(client: number, server: number): number {
+export function pairHash(client: number, server: number): number {
   return mix32(client ^ Math.imul(server, 0x9e3779b1));
+}
+
+/** Whether row `i` is for the flow path: a UDP record to port 53, not skipped by the engine. */
+function isQueryRow(b: DetectBatch, i: number): boolean {
+  return b.skip[i] === SKIP.none && b.proto[i] === UDP && b.dstPort[i] === DNS_PORT;
 }
 
 /** Rows per chunk of the flow path's prefetch pass (see `onBatch`). */
@@ -153,7 +158,7 @@ class DgaDetector implements Detector {
   private baseDev = 0;
   private baseN = 0;
   /** Sink of prefetch loads (kept so that they are not optimised away). */
-  prefetched = 0;
+  private prefetched = 0;
   private records = 0;
   private evidence = 0;
 
@@ -362,14 +367,13 @@ class DgaDetector implements Detector {
       // First load the filter words and sketch counters of the chunk's queries (independent
       // loads: the CPU overlaps their cache misses), then do the work on cached lines.
       for (let i = c0; i < c1; i++) {
-        if (b.skip[i] !== SKIP.none || b.proto[i] !== UDP || b.dstPort[i] !== DNS_PORT) continue;
+        if (!isQueryRow(b, i)) continue;
         const v = b.ipVersion[i]!;
         const sh = addressHash(b.src, i * 4, v);
         const ph = pairHash(sh, addressHash(b.dst, i * 4, v));
         sink ^= this.servers.peek(sh) ^ this.named.peek(ph) ^ this.admit.peek(ph);
       }
-      for (let i = c0; i < c1; i++)
-        if (b.skip[i] === SKIP.none && b.proto[i] === UDP && b.dstPort[i] === DNS_PORT) this.onRecord(b, i);
+      for (let i = c0; i < c1; i++) if (isQueryRow(b, i)) this.onRecord(b, i);
     }
     this.prefetched ^= sink;
   }

@@ -18,7 +18,7 @@ import { HashBits, RecordSamples, TouchedSlots } from '../engine/slots.ts';
 import { KeyedTable } from '../engine/table.ts';
 import type { Detector, DetectorStats, EvidenceSink } from '../engine/types.ts';
 import { WindowTimer } from '../engine/windows.ts';
-import { addressHash } from '../dga/detector.ts';
+import { addressHash, pairHash } from '../dga/detector.ts';
 import { splitName } from '../dga/model.ts';
 
 /** Version of the algorithm and defaults. */
@@ -26,6 +26,13 @@ export const DNS_TUNNEL_VERSION = '1.0.0';
 
 const UDP = 17;
 const DNS_PORT = 53;
+/** Whether row `i` is for the flow path: UDP to or from port 53, not skipped by the engine. */
+function isDnsRow(b: DetectBatch, i: number): boolean {
+  return (
+    b.skip[i] === SKIP.none && b.proto[i] === UDP && (b.dstPort[i] === DNS_PORT || b.srcPort[i] === DNS_PORT)
+  );
+}
+
 /** Rows per chunk of the flow path's prefetch pass (see `onBatch`). */
 const PREFETCH_CHUNK = 256;
 /** Query types that carry data in answers: TXT (16), NULL (10). */
@@ -144,7 +151,7 @@ class DnsTunnelDetector implements Detector {
   private readonly pDone: Uint8Array;
 
   /** Sink of prefetch loads (kept so that they are not optimised away). */
-  prefetched = 0;
+  private prefetched = 0;
   private records = 0;
   private evidence = 0;
 
@@ -342,21 +349,14 @@ class DnsTunnelDetector implements Detector {
       // First load the filter words and sketch counters of the chunk's DNS rows (independent
       // loads: the CPU overlaps their cache misses), then do the work on cached lines.
       for (let i = c0; i < c1; i++) {
-        if (b.skip[i] !== SKIP.none || b.proto[i] !== UDP) continue;
+        if (!isDnsRow(b, i)) continue;
         const query = b.dstPort[i] === DNS_PORT;
-        if (!query && b.srcPort[i] !== DNS_PORT) continue;
         const v = b.ipVersion[i]!;
         const ch = addressHash(query ? b.src : b.dst, i * 4, v);
-        const sh = addressHash(query ? b.dst : b.src, i * 4, v);
-        sink ^= this.servers.peek(ch) ^ this.admit.peek(mix32(ch ^ Math.imul(sh, 0x9e3779b1)));
+        sink ^=
+          this.servers.peek(ch) ^ this.admit.peek(pairHash(ch, addressHash(query ? b.dst : b.src, i * 4, v)));
       }
-      for (let i = c0; i < c1; i++)
-        if (
-          b.skip[i] === SKIP.none &&
-          b.proto[i] === UDP &&
-          (b.dstPort[i] === DNS_PORT || b.srcPort[i] === DNS_PORT)
-        )
-          this.onRecord(b, i);
+      for (let i = c0; i < c1; i++) if (isDnsRow(b, i)) this.onRecord(b, i);
     }
     this.prefetched ^= sink;
   }
@@ -384,7 +384,7 @@ class DnsTunnelDetector implements Detector {
       this.admit.clear();
       this.admitWin = w;
     }
-    const ph = mix32(ch ^ Math.imul(sh, 0x9e3779b1));
+    const ph = pairHash(ch, sh);
     const packets = Math.max(1, b.packets[i]!);
     const est = query ? this.admit.add(ph, packets) : this.admit.estimate(ph);
     if (est < this.admitQueries) return;

@@ -122,13 +122,6 @@ export class SeenCache {
     return this.ways.byteLength;
   }
 
-  /** Prefetch helper: loads the set of `h1`; returns a value to discard. */
-  peek(h1: number): number {
-    // Both ends: the array's data need not start on a cache line, so a set may straddle two.
-    const base = (h1 & this.mask) * 8;
-    return this.ways[base]! ^ this.ways[base + 7]!;
-  }
-
   /** True when (h1, h2) was inserted before; inserts it otherwise. */
   seen(h1: number, h2: number): boolean {
     // 0 marks an empty way, so fingerprints are forced non-zero.

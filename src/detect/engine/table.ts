@@ -150,13 +150,20 @@ export class KeyedTable {
   }
 
   /**
-   * Prefetch helper, after `touchLines`: loads the links of the slot's LRU neighbours, which a
-   * `touch()` that moves the slot rewrites; returns a value to discard.
+   * Prefetch helper, after `touchLines` for the same slots: loads the links of the LRU
+   * neighbours of `slots[0..len)` (entries < 0 are skipped), which a `touch()` that moves a slot
+   * rewrites; returns a value to discard.
    */
-  neighbourLines(slot: number): number {
-    const p = this.prev[slot]!;
-    const n = this.next[slot]!;
-    return (p !== NONE ? this.next[p]! : 0) ^ (n !== NONE ? this.prev[n]! : 0);
+  neighbourLines(slots: Int32Array, len: number): number {
+    let sink = 0;
+    for (let j = 0; j < len; j++) {
+      const s = slots[j]!;
+      if (s < 0) continue;
+      const p = this.prev[s]!;
+      const n = this.next[s]!;
+      sink ^= (p !== NONE ? this.next[p]! : 0) ^ (n !== NONE ? this.prev[n]! : 0);
+    }
+    return sink;
   }
 
   /**

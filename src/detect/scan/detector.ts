@@ -226,7 +226,7 @@ class ScanDetector implements Detector {
   private readonly chunkDst = new Uint32Array(CHUNK);
   private readonly chunkSlot = new Int32Array(CHUNK);
   /** Sink of prefetch loads (kept so that they are not optimised away). */
-  prefetched = 0;
+  private prefetched = 0;
 
   private records = 0;
   private evidence = 0;
@@ -288,6 +288,7 @@ class ScanDetector implements Detector {
       for (let i = c0; i < c1; i++) {
         const j = i - c0;
         oc[j] = 0;
+        slots[j] = -1;
         if (b.skip[i] !== SKIP.none) continue;
         this.records++;
         const o = outcomeOf(b, i);
@@ -314,10 +315,7 @@ class ScanDetector implements Detector {
         else sink ^= this.admit.peek(h);
         sink ^= this.contacts.peek(fold32(hds[j]!, h));
       }
-      for (let j = 0; j < len; j++) {
-        const s = slots[j]!;
-        if (oc[j] !== 0 && s >= 0) sink ^= table.neighbourLines(s);
-      }
+      sink ^= table.neighbourLines(slots, len);
       // Pass 4: the work, on cached lines.
       for (let i = c0; i < c1; i++) {
         const j = i - c0;
