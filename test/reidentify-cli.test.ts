@@ -17,7 +17,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEdgeReidentification, PseudonymIndex } from '../src/cli/edge/reidentification.ts';
 import { silentLogger } from '../src/common/logging.ts';
-import type { ApprovalCaseBody } from '../src/common/schema/case.ts';
 import { resolveTrustedKey, TrustedKeySet } from '../src/common/signing/index.ts';
 import { KeyStore } from '../src/oversee/keys/index.ts';
 import {
@@ -33,6 +32,7 @@ import { testDeps, tokenOf } from '../src/serve/testing.ts';
 import { DAY, flowRecord } from '../src/store/testing.ts';
 import { createMemoryBus, type Bus } from '../src/transport/index.ts';
 import { runAcd, type AcdRun } from './helpers/cli.ts';
+import { approvalCase } from '../src/oversee/reidentify/testing.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const run = promisify(execFile);
@@ -110,21 +110,9 @@ beforeAll(async () => {
 
   // The centre: the stored record, an approved case covering the provider, the service and API.
   await deps.store.appendRecords([record]);
-  const body: Partial<ApprovalCaseBody> = {
-    format: 'acd.approval-case/1',
-    kind: 'police-measure',
-    providers: [PROVIDER],
-    validFrom: now - 1000,
-    validUntil: now + DAY,
-  };
-  await deps.store.putCase({
-    id: 'case-reid-1',
-    kind: 'approval-case',
-    state: 'approved',
-    createdAt: now,
-    updatedAt: now,
-    body,
-  });
+  await deps.store.putCase(
+    approvalCase('case-reid-1', [PROVIDER], now, { validFrom: now - 1000, validUntil: now + DAY }),
+  );
   service = createReidentificationService({
     store: deps.store,
     clock: deps.clock,

@@ -20,7 +20,6 @@ import { demoSetup } from '../../cli/edge/selection.ts';
 import { systemClock } from '../../common/clock.ts';
 import { MetricsRegistry } from '../../common/metrics.ts';
 import { loadPrefixTable } from '../../common/prefixes/index.ts';
-import type { ApprovalCaseBody } from '../../common/schema/case.ts';
 import type { SelectedRecord } from '../../common/schema/selected.ts';
 import { createExporterFleet, createUdpOutput, type ExporterConfig } from '../../simulate/exporters/index.ts';
 import { MemoryStore } from '../../store/memory/store.ts';
@@ -31,6 +30,7 @@ import { KeyStore } from '../keys/index.ts';
 import { ReidentifyError } from './errors.ts';
 import { createReidentificationService } from './service.ts';
 import { capture } from '../../../test/helpers/cli.ts';
+import { approvalCase } from './testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'acd-reid-e2e-'));
 afterAll(() => {
@@ -116,23 +116,13 @@ describe('re-identification from the centre to a live edge', () => {
       await bus.subscribe('centre', (b) => store.appendRecords(b.records));
 
       const now = Date.now();
-      const approval: Partial<ApprovalCaseBody> = {
-        format: 'acd.approval-case/1',
-        kind: 'police-measure',
-        title: 'C2 investigation',
-        providers: [PROVIDER],
-        validFrom: now - 60_000,
-        validUntil: now + 86_400_000,
-        history: [],
-      };
-      await store.putCase({
-        id: 'case-77',
-        kind: 'approval-case',
-        state: 'approved',
-        createdAt: now,
-        updatedAt: now,
-        body: approval,
-      });
+      await store.putCase(
+        approvalCase('case-77', [PROVIDER], now, {
+          validFrom: now - 60_000,
+          validUntil: now + 86_400_000,
+          title: 'C2 investigation',
+        }),
+      );
 
       // Real generated records: the source port identifies the flow, so the test (and only the
       // test) knows each selected record's original addresses.

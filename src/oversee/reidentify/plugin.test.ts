@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logging.ts';
-import type { ApprovalCaseBody } from '../../common/schema/case.ts';
 import { defaultServeConfig } from '../../serve/config.ts';
 import type { Role } from '../../serve/access.ts';
 import { createServer, type ApiServer } from '../../serve/server.ts';
@@ -18,6 +17,7 @@ import { createMemoryBus, type Bus } from '../../transport/index.ts';
 import { KeyStore } from '../keys/index.ts';
 import { createReidentificationService, type ReidentificationService } from './service.ts';
 import { reidentificationPlugin } from './plugin.ts';
+import { approvalCase } from './testing.ts';
 
 const PROVIDER = 'prov-a';
 let dir: string;
@@ -43,21 +43,9 @@ beforeEach(async () => {
   bus = createMemoryBus({ clock: deps.clock });
   await bus.start();
   await deps.store.appendRecords([flowRecord({ t: now - 60_000, index: 7, src: '2001:db8::77' })]);
-  const body: Partial<ApprovalCaseBody> = {
-    format: 'acd.approval-case/1',
-    kind: 'police-measure',
-    providers: [PROVIDER],
-    validFrom: now - 1000,
-    validUntil: now + 86_400_000,
-  };
-  await deps.store.putCase({
-    id: 'case-1',
-    kind: 'approval-case',
-    state: 'approved',
-    createdAt: now,
-    updatedAt: now,
-    body,
-  });
+  await deps.store.putCase(
+    approvalCase('case-1', [PROVIDER], now, { validFrom: now - 1000, validUntil: now + 86_400_000 }),
+  );
   service = createReidentificationService({
     store: deps.store,
     clock: deps.clock,

@@ -29,6 +29,7 @@ import {
   type ReidentificationService,
 } from './service.ts';
 import { capture } from '../../../test/helpers/cli.ts';
+import { approvalCase as approvalCaseAt } from './testing.ts';
 
 const NOW = Date.UTC(2026, 0, 10, 12);
 const PROVIDER = 'prov-a';
@@ -36,32 +37,9 @@ const alice: ReidActor = { user: 'alice', role: 'analyst', purpose: 'investigati
 const bob: ReidActor = { user: 'bob', role: 'supervisor', purpose: 'investigation' };
 const carol: ReidActor = { user: 'carol', role: 'police', purpose: 'investigation' };
 
+/** An approval case covering `prov-a` at `NOW` (see testing.ts). */
 function approvalCase(id: string, over: Partial<ApprovalCaseBody> = {}, state = 'approved'): CaseRecord {
-  const body: ApprovalCaseBody = {
-    format: 'acd.approval-case/1',
-    kind: 'police-measure',
-    title: 'Botnet C2 investigation',
-    justification: 'Hosts beaconing to a known C2 server.',
-    requester: 'carol',
-    requesterRole: 'police',
-    providers: [PROVIDER],
-    targetActs: ['unauthorised access'],
-    targets: ['C2 server'],
-    selectors: [],
-    validFrom: NOW - 86_400_000,
-    validUntil: NOW + 30 * 86_400_000,
-    parameterVersion: 'lp-2026-1',
-    history: [],
-    ...over,
-  };
-  return {
-    id,
-    kind: 'approval-case',
-    state,
-    createdAt: NOW - 86_400_000,
-    updatedAt: NOW - 86_400_000,
-    body: body as unknown as Record<string, unknown>,
-  };
+  return approvalCaseAt(id, [PROVIDER], NOW, over, state);
 }
 
 const until = async <T>(f: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> => {
