@@ -12,6 +12,7 @@ import { CountMinSketch, HllPool } from './sketch.ts';
 import { KeyedTable, TOUCH_GRANULARITY_MS } from './table.ts';
 import type { Detector, DetectorStats } from './types.ts';
 import { WatermarkTracker } from './watermark.ts';
+import { HashBits, SeenCache } from './slots.ts';
 import { slidingWindowEnds, WindowTimer } from './windows.ts';
 
 const T0 = Date.parse('2026-05-11T09:00:00.000Z');
@@ -369,5 +370,26 @@ describe('random input', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('hashed filters and caches', () => {
+  it('HashBits holds every hash set and, with few bits set, few others', () => {
+    const bits = new HashBits(1 << 16);
+    expect(bits.bytes).toBe((1 << 16) / 8);
+    for (let h = 0; h < 1000; h++) bits.set(Math.imul(h, 0x9e3779b1));
+    for (let h = 0; h < 1000; h++) expect(bits.has(Math.imul(h, 0x9e3779b1))).toBe(true);
+    let false_ = 0;
+    for (let h = 1000; h < 11_000; h++) if (bits.has(Math.imul(h, 0x9e3779b1))) false_++;
+    expect(false_).toBeLessThan(400); // ≈ 1000 / 65536 of 10,000
+  });
+
+  it('SeenCache forgets the oldest entry of a full set first (FIFO within the set)', () => {
+    const c = new SeenCache(64);
+    // Five entries in set 0 (h1 & mask = 0): the first one is pushed out by the fifth.
+    const h1 = (k: number): number => k << 16;
+    for (let k = 1; k <= 5; k++) expect(c.seen(h1(k), k)).toBe(false);
+    for (let k = 2; k <= 5; k++) expect(c.seen(h1(k), k)).toBe(true);
+    expect(c.seen(h1(1), 1)).toBe(false);
   });
 });

@@ -78,9 +78,9 @@ function initialTtl(t: number): number {
 }
 
 /** `ContactCache.contact` results. */
-const REPEAT = 0;
-const NEW_PORT = 1;
-const NEW_DESTINATION = 2;
+export const REPEAT = 0;
+export const NEW_PORT = 1;
+export const NEW_DESTINATION = 2;
 
 /**
  * First-contact memory: (source, destination, port) triples, placed so that every triple of one
@@ -90,7 +90,7 @@ const NEW_DESTINATION = 2;
  * of (pair tag, port) per set, FIFO replacement by shifting within the set; a pair is forgotten
  * when its last triple is.
  */
-class ContactCache {
+export class ContactCache {
   private readonly ways: Uint32Array;
   private readonly mask: number;
 

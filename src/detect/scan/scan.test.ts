@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../common/schema/record.ts';
 import { flowRecord, runDetection, scenarioFlows, testWorld, truthOf } from '../testing.ts';
+import { ContactCache, NEW_DESTINATION, NEW_PORT, REPEAT } from './detector.ts';
 
 const T0 = Date.parse('2026-05-11T09:00:00.000Z');
 
@@ -145,5 +146,44 @@ describe('scan detector', () => {
       );
     const { evidence } = runDetection(recs);
     expect(evidence.map((e) => e.subject)).toEqual(['2001:db8:1:2::/64']);
+  });
+});
+
+describe('scan first-contact cache', () => {
+  it('tells repeats, new ports of a known destination and new destinations apart', () => {
+    const c = new ContactCache(1024);
+    expect(c.contact(7, 99, 22)).toBe(NEW_DESTINATION);
+    expect(c.contact(7, 99, 22)).toBe(REPEAT);
+    expect(c.contact(7, 99, 23)).toBe(NEW_PORT);
+    // Another pair in the same set (same set hash, another tag) is a new destination.
+    expect(c.contact(7, 1234, 22)).toBe(NEW_DESTINATION);
+  });
+
+  it('keeps the newest eight triples of a set and forgets the oldest', () => {
+    const c = new ContactCache(1024);
+    for (let port = 1; port <= 9; port++) c.contact(5, 77, port);
+    expect(c.contact(5, 77, 9)).toBe(REPEAT);
+    expect(c.contact(5, 77, 2)).toBe(REPEAT);
+    // Port 1 was pushed out, but the pair is still known through its other triples.
+    expect(c.contact(5, 77, 1)).toBe(NEW_PORT);
+  });
+
+  it('gives a source state only at its second failed first contact of a window (admission)', () => {
+    // One failed contact per minute for ten minutes: never two in a window, never any state.
+    const sparse: FlowRecord[] = [];
+    for (let k = 0; k < 10; k++)
+      sparse.push(syn('203.0.113.9', `198.51.100.${k + 1}`, 22, T0 + k * 60_000 + 30_000));
+    expect(runDetection(sparse).engine.stats().detectors.scan!.keys).toBe(0);
+    // Two in one window: state, counting both.
+    const pair = [
+      syn('203.0.113.9', '198.51.100.1', 22, T0 + 1000),
+      syn('203.0.113.9', '198.51.100.2', 22, T0 + 2000),
+    ];
+    expect(runDetection(pair).engine.stats().detectors.scan!.keys).toBe(1);
+    const single = runDetection(pair, { scan: { admitFailures: 1 } });
+    expect(single.engine.stats().detectors.scan!.keys).toBe(1);
+    expect(
+      runDetection(pair.slice(0, 1), { scan: { admitFailures: 1 } }).engine.stats().detectors.scan!.keys,
+    ).toBe(1);
   });
 });
