@@ -2,8 +2,8 @@
  * Pacing: feeds records from a source into the fleet. Event time starts at `startMs` and runs
  * `speed` times faster than wall time; with `rate`, a token bucket on the high-resolution clock
  * releases that many records per wall second, sent in small bursts from a loop that yields to the
- * event loop between bursts (so socket callbacks run) and sleeps only when the next token is more
- * than a couple of milliseconds away. `asFastAsPossible` (file output) ignores the wall clock:
+ * event loop between bursts (so socket callbacks run) and sleeps (at least a millisecond) when
+ * no token is left. `asFastAsPossible` (file output) ignores the wall clock:
  * event time follows the records' own times.
  */
 import type { Fields } from '../../common/schema/index.ts';
@@ -172,9 +172,12 @@ export async function runPaced(
       continue;
     }
     if (rate !== undefined && tokens < 1) {
+      // Sleep (at least a millisecond) rather than spin on setImmediate until the next token:
+      // at high rates a token falls due every few microseconds, and polling for each one kept
+      // the thread busy (as in traffic/run.ts). The bucket holds what accrues meanwhile, so the
+      // rate and every second's count are unchanged.
       const waitMs = ((1 - tokens) * 1000) / rate;
-      if (waitMs > 2) await sleep(Math.min(50, waitMs - 1));
-      else await immediate();
+      await sleep(Math.min(50, Math.max(1, waitMs - 1)));
     } else if (got === 0) {
       // Nothing due yet by event time: poll gently.
       await sleep(1);
